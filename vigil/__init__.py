@@ -1,0 +1,3 @@
+"""vigil: self-hosted content moderation for user uploads."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP API: routes translate requests into service calls and results into JSON."""

@@ -1,0 +1,73 @@
+"""The FastAPI application: health, the native API, model loading and the worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from vigil import __version__
+from vigil.api import errors
+from vigil.api.routes_assets import router as assets_router
+from vigil.service.context import Vigil
+from vigil.service.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
+    """The app. Models load in a background thread so /healthz answers at once and /readyz
+    turns ready when they are loaded."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(
+            vigil.db,
+            vigil.blobs,
+            interval=vigil.settings.worker_interval_seconds,
+            orphan_grace=vigil.settings.orphan_grace_seconds,
+        )
+        if not vigil.engine.ready:
+            threading.Thread(target=_load_models, args=(vigil, app), daemon=True).start()
+        if run_worker:
+            worker.start()
+        yield
+        worker.stop()
+
+    app = FastAPI(title="vigil", version=__version__, lifespan=lifespan)
+    app.state.vigil = vigil
+    app.state.load_error = None
+    errors.install(app)
+    app.include_router(assets_router)
+
+    @app.get("/healthz", summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Models are loaded and requests can be served")
+    def readyz() -> Any:
+        detectors = [{"name": d.name, "version": d.version} for d in vigil.engine.detectors]
+        if vigil.engine.ready:
+            return {"status": "ready", "detectors": detectors}
+        failure = app.state.load_error
+        message = f"a detector failed to load: {failure}" if failure else "models are loading"
+        return JSONResponse(
+            {"error": {"code": "NotReady", "message": message}, "detectors": detectors},
+            status_code=503,
+        )
+
+    return app
+
+
+def _load_models(vigil: Vigil, app: FastAPI) -> None:
+    try:
+        vigil.engine.load()
+        log.info("models loaded: %s", vigil.engine.model_version)
+    except Exception as exc:
+        app.state.load_error = str(exc)
+        log.exception("loading models failed")

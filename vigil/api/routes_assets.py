@@ -1,0 +1,80 @@
+"""Native API: /v1/moderate and /v1/assets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from vigil.api.deps import PrincipalDep, VigilDep, read_upload
+from vigil.service.assets import Mode, parse_enum
+
+router = APIRouter(prefix="/v1")
+
+
+class Override(BaseModel):
+    status: Literal["approved", "rejected"]
+    reason: str = Field("", max_length=2000)
+
+
+@router.post("/moderate", summary="Moderate an image without storing it")
+def moderate(
+    vigil: VigilDep,
+    _who: PrincipalDep,
+    file: Annotated[UploadFile, File()],
+    policy: Annotated[str | None, Form()] = None,
+    min_confidence: Annotated[float | None, Form(ge=0, le=100)] = None,
+) -> dict[str, Any]:
+    data = read_upload(file, vigil.settings.max_upload_bytes)
+    result = vigil.engine.moderate(data, policy)
+    floor = vigil.settings.min_confidence if min_confidence is None else min_confidence
+    return {"file": file.filename or "", **result.to_dict(floor)}
+
+
+@router.post("/assets", status_code=201, summary="Upload, moderate and store an image")
+def upload(
+    vigil: VigilDep,
+    who: PrincipalDep,
+    file: Annotated[UploadFile, File()],
+    moderation: Annotated[str, Form()] = "auto",
+    policy: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    mode = parse_enum(Mode, moderation, "moderation mode")
+    data = read_upload(file, vigil.settings.max_upload_bytes)
+    return vigil.assets.upload(
+        data, filename=file.filename or "", owner=who, mode=mode, policy_name=policy
+    )
+
+
+@router.get("/assets", summary="List assets, newest first")
+def list_assets(
+    vigil: VigilDep,
+    who: PrincipalDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    page = vigil.assets.list_page(who, status=status, limit=limit, cursor=cursor)
+    return {"assets": page.assets, "next_cursor": page.next_cursor}
+
+
+@router.get("/assets/{asset_id}", summary="One asset")
+def get_asset(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
+    return vigil.assets.get(asset_id, who)
+
+
+@router.get("/assets/{asset_id}/content", summary="The asset's bytes (approved only for uploaders)")
+def get_content(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> Response:
+    data, mime = vigil.assets.content(asset_id, who)
+    return Response(data, media_type=mime, headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/assets/{asset_id}/moderation", summary="A person's decision (override)")
+def override(vigil: VigilDep, who: PrincipalDep, asset_id: str, body: Override) -> dict[str, Any]:
+    return vigil.assets.override(asset_id, who, body.status, body.reason)
+
+
+@router.get("/assets/{asset_id}/audit", summary="Every state change of the asset")
+def audit(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
+    return {"events": vigil.assets.audit(asset_id, who)}

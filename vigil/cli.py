@@ -1,0 +1,249 @@
+"""The `vigil` command: translates arguments into service calls and prints the results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from vigil.errors import VigilError
+from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.service.scan import ScanSummary
+from vigil.settings import Settings, describe, load_settings
+
+app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+err = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    JSON = "json"
+    TABLE = "table"
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except VigilError as exc:
+        _fail(exc)
+
+
+def _fail(exc: VigilError) -> NoReturn:
+    err.print(f"[red]error[/red] {exc.code}: {exc.message}")
+    raise typer.Exit(2)
+
+
+def _engine(settings: Settings) -> ModerationEngine:
+    try:
+        engine = ModerationEngine(settings)
+        engine.load()
+    except VigilError as exc:
+        _fail(exc)
+    return engine
+
+
+def _outcome_dict(
+    path: str, outcome: ModerationResult | VigilError, floor: float
+) -> dict[str, Any]:
+    if isinstance(outcome, VigilError):
+        return {"file": path, **outcome.to_dict()}
+    return {"file": path, **outcome.to_dict(floor)}
+
+
+def _print_table(record: dict[str, Any]) -> None:
+    console = Console()
+    if "error" in record:
+        console.print(
+            f"{record['file']}: refused, {record['error']['code']}: {record['error']['message']}"
+        )
+        return
+    decision = record["decision"]
+    table = Table(title=f"{record['file']}: {decision['action'].upper()} ({decision['rule']})")
+    for column in ("Label", "Parent", "Level", "Confidence", "Detector"):
+        table.add_column(column)
+    for label in record["ModerationLabels"]:
+        table.add_row(
+            label["Name"],
+            label["ParentName"],
+            str(label["TaxonomyLevel"]),
+            f"{label['Confidence']:.1f}",
+            label["Detector"],
+        )
+    console.print(table)
+    console.print(
+        f"policy {decision['policy']} @ {decision['policy_version']}: {decision['reason']}"
+    )
+
+
+@app.command()
+def moderate(
+    paths: Annotated[list[Path], typer.Argument(help="Image files.")],
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.JSON,
+    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+) -> None:
+    """Moderate images; one JSON object per file (exit 1 if any file was refused)."""
+    engine = _engine(_settings())
+    refused = False
+    for path in paths:
+        try:
+            outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), policy)
+        except VigilError as exc:
+            outcome = exc
+        except OSError as exc:
+            outcome = VigilError(f"cannot read {path}: {exc.strerror}", code="FileUnreadable")
+        refused |= isinstance(outcome, VigilError)
+        record = _outcome_dict(str(path), outcome, min_confidence)
+        if output is OutputFormat.JSON:
+            print(json.dumps(record))
+        else:
+            _print_table(record)
+    if refused:
+        raise typer.Exit(1)
+
+
+def _files(root: Path) -> Iterator[Path]:
+    return (path for path in sorted(root.rglob("*")) if path.is_file())
+
+
+@app.command()
+def scan(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    report: Annotated[
+        Path | None, typer.Option(help="Write one JSON object per file here.")
+    ] = None,
+    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=64)] = 8,
+) -> None:
+    """Moderate every file under a folder, recursively, and summarise."""
+    engine = _engine(_settings())
+    files = list(_files(directory))
+    summary = ScanSummary()
+    sink = report.open("w", encoding="utf-8") if report else None
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("scanning", total=len(files))
+            for start in range(0, len(files), batch_size):
+                chunk = files[start : start + batch_size]
+                for path, outcome in zip(
+                    chunk, _moderate_files(engine, chunk, policy), strict=True
+                ):
+                    summary.add(str(path), outcome, min_confidence)
+                    if sink:
+                        sink.write(json.dumps(_outcome_dict(str(path), outcome, min_confidence)))
+                        sink.write("\n")
+                progress.advance(task, len(chunk))
+    finally:
+        if sink:
+            sink.close()
+    summary.print(Console())
+
+
+def _moderate_files(
+    engine: ModerationEngine, paths: list[Path], policy: str | None
+) -> list[ModerationResult | VigilError]:
+    try:
+        return engine.moderate_batch([path.read_bytes() for path in paths], policy)
+    except VigilError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True,
+) -> None:
+    """Serve the HTTP API (and run the background worker unless --no-worker)."""
+    import uvicorn
+
+    from vigil.api.app import create_app
+    from vigil.service.context import build, prepare_storage
+
+    settings = _settings()
+    try:
+        admin_key = prepare_storage(settings)
+        vigil = build(settings)
+    except VigilError as exc:
+        _fail(exc)
+    if admin_key:
+        _announce_admin_key(admin_key)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    err.print(f"vigil listening on http://{bind_host}:{bind_port} (docs at /docs)")
+    uvicorn.run(
+        create_app(vigil, run_worker=worker), host=bind_host, port=bind_port, log_level="info"
+    )
+
+
+def _announce_admin_key(key: str) -> None:
+    err.print("[bold]Created the first admin API key. It is shown once; keep it:[/bold]")
+    print(key, flush=True)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, apply migrations, create the first admin key."""
+    from vigil.service.context import prepare_storage
+
+    try:
+        admin_key = prepare_storage(_settings())
+    except VigilError as exc:
+        _fail(exc)
+    if admin_key:
+        _announce_admin_key(admin_key)
+    else:
+        err.print("vigil is initialised (an admin key already exists)")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, uploader or reviewer.")],
+    name: Annotated[str, typer.Option(help="A note to tell keys apart.")] = "",
+) -> None:
+    """Create an API key; the key is printed alone on the last line."""
+    from vigil.service.context import prepare_storage
+    from vigil.service.keys import create_key, parse_role
+    from vigil.storage.db import Database
+
+    settings = _settings()
+    try:
+        parsed = parse_role(role)
+        prepare_storage(settings)
+    except VigilError as exc:
+        _fail(exc)
+    db = Database(settings.resolved_database_url)
+    try:
+        key = create_key(db, parsed, name)
+    finally:
+        db.dispose()
+    err.print(f"created a {parsed.value} key; it is shown once:")
+    print(key)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting's effective value and where it came from."""
+    table = Table(title="vigil settings")
+    for column in ("Setting", "Value", "Source", "Help"):
+        table.add_column(column)
+    for name, value, source, help_text in describe(_settings()):
+        shown = ",".join(value) if isinstance(value, list) else str(value)
+        table.add_row(f"VIGIL_{name.upper()}", shown, source, help_text)
+    Console(width=200).print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

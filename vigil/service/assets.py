@@ -1,0 +1,298 @@
+"""Assets: upload and moderate, read, deliver, override, audit."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_, select, update
+
+from vigil.errors import (
+    AssetNotDeliverable,
+    AssetNotFound,
+    Forbidden,
+    InvalidParameter,
+    InvalidTransition,
+)
+from vigil.labels import ModerationLabel, above
+from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.service.principal import Principal, Role
+from vigil.storage.blobs import Area, BlobStore
+from vigil.storage.db import Database
+from vigil.storage.tables import AssetRow, AuditEventRow
+
+SYSTEM_ACTOR = "system"
+MAX_PAGE = 200
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVIEW = "review"
+
+
+class Mode(StrEnum):
+    AUTO = "auto"  # the policy decides
+    MANUAL = "manual"  # pending until a person decides
+    NONE = "none"  # no moderation: approved as uploaded
+
+
+STATUS_FOR_ACTION = {"allow": Status.APPROVED, "review": Status.REVIEW, "block": Status.REJECTED}
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(kind: type[E], value: str, what: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(member.value for member in kind)
+        raise InvalidParameter(f"unknown {what} '{value}' (known: {known})") from None
+
+
+def area_for(status: Status) -> Area:
+    return Area.QUARANTINE if status is Status.REJECTED else Area.ORIGINALS
+
+
+@dataclass(frozen=True)
+class Page:
+    assets: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class AssetService:
+    def __init__(self, db: Database, blobs: BlobStore, engine: ModerationEngine) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.engine = engine
+
+    # -- upload ------------------------------------------------------------------------------
+
+    def upload(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        owner: Principal,
+        mode: Mode = Mode.AUTO,
+        policy_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Moderate and store an upload. Nothing is written for a refused one."""
+        _require(owner, Role.ADMIN, Role.UPLOADER)
+        result: ModerationResult | None = None
+        if mode is Mode.NONE:
+            image = self.engine.decode(data)  # intake limits hold even without moderation
+            status = Status.APPROVED
+        else:
+            result = self.engine.moderate(data, policy_name)
+            image = result.image
+            status = (
+                STATUS_FOR_ACTION[result.decision.action] if mode is Mode.AUTO else Status.PENDING
+            )
+        now = datetime.now(UTC)
+        row = AssetRow(
+            id=secrets.token_hex(12),
+            owner_key_id=owner.key_id,
+            filename=filename[:500],
+            format=image.format,
+            mime=image.mime,
+            size_bytes=len(data),
+            width=image.width,
+            height=image.height,
+            sha256=hashlib.sha256(data).hexdigest(),
+            status=status.value,
+            moderation_mode=mode.value,
+            storage_area=area_for(status).value,
+            labels=[label.to_dict() for label in result.labels] if result else [],
+            content_types=result.content_types if result else [],
+            model_version=result.model_version if result else "",
+            decision=result.decision.to_dict() if result else None,
+            created_at=now,
+            updated_at=now,
+        )
+        # Blob first, row second: a crash in between leaves an orphan blob, which the worker
+        # sweeps; never a row without its bytes.
+        self.blobs.put(area_for(status), row.id, data)
+        reason = result.decision.reason if result and mode is Mode.AUTO else f"moderation={mode}"
+        with self.db.session() as session:
+            session.add(row)
+            session.add(_audit(row.id, SYSTEM_ACTOR, "created", None, status, reason, now))
+        return self._view(row)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, asset_id: str, who: Principal) -> dict[str, Any]:
+        return self._view(self._visible_row(asset_id, who))
+
+    def list_page(self, who: Principal, *, status: str | None, limit: int, cursor: str | None) -> Page:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidParameter(f"limit must be between 1 and {MAX_PAGE}")
+        query = select(AssetRow)
+        if status is not None:
+            query = query.where(AssetRow.status == parse_enum(Status, status, "status").value)
+        if not who.sees_everything:
+            query = query.where(AssetRow.owner_key_id == who.key_id)
+        if cursor:
+            created, last_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    AssetRow.created_at < created,
+                    and_(AssetRow.created_at == created, AssetRow.id < last_id),
+                )
+            )
+        query = query.order_by(AssetRow.created_at.desc(), AssetRow.id.desc()).limit(limit + 1)
+        with self.db.session() as session:
+            rows = list(session.scalars(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(rows[-1]) if more else None
+        return Page([self._view(row) for row in rows], next_cursor)
+
+    def content(self, asset_id: str, who: Principal) -> tuple[bytes, str]:
+        """The bytes and media type; uploaders get only approved assets."""
+        row = self._visible_row(asset_id, who)
+        if not who.sees_everything and row.status != Status.APPROVED:
+            raise AssetNotDeliverable(
+                f"asset {asset_id} is {row.status}; only approved assets are delivered"
+            )
+        return self.blobs.get(Area(row.storage_area), row.id), row.mime
+
+    def audit(self, asset_id: str, who: Principal) -> list[dict[str, Any]]:
+        self._visible_row(asset_id, who)
+        with self.db.session() as session:
+            events = session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.asset_id == asset_id)
+                .order_by(AuditEventRow.id)
+            )
+            return [_event_view(event) for event in events]
+
+    # -- human override ----------------------------------------------------------------------
+
+    def override(self, asset_id: str, who: Principal, status: str, reason: str) -> dict[str, Any]:
+        """A person's decision. Approving restores from quarantine; rejecting quarantines and
+        stops delivery as soon as the row changes."""
+        _require(who, Role.ADMIN, Role.REVIEWER)
+        target = parse_enum(Status, status, "status")
+        if target not in (Status.APPROVED, Status.REJECTED):
+            raise InvalidParameter("status must be 'approved' or 'rejected'")
+        row = self._visible_row(asset_id, who)
+        current = Status(row.status)
+        if current is target:
+            raise InvalidTransition(f"asset {asset_id} is already {target}")
+        source, destination = Area(row.storage_area), area_for(target)
+        if source is not destination:
+            self.blobs.copy(row.id, source, destination)
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            # Compare-and-set on the status, so two concurrent overrides can't both apply.
+            changed = session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.id, AssetRow.status == current.value)
+                .values(status=target.value, storage_area=destination.value, updated_at=now)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise InvalidTransition(f"asset {asset_id} changed meanwhile; reload and retry")
+            session.add(_audit(row.id, who.key_id, "override", current, target, reason, now))
+        if source is not destination:
+            self.blobs.delete(source, row.id)
+        return self.get(asset_id, who)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _visible_row(self, asset_id: str, who: Principal) -> AssetRow:
+        with self.db.session() as session:
+            row = session.get(AssetRow, asset_id)
+        # Another uploader's asset is reported as missing, so ids reveal nothing.
+        if row is None or (not who.sees_everything and row.owner_key_id != who.key_id):
+            raise AssetNotFound(f"no asset with id {asset_id}")
+        return row
+
+    def _view(self, row: AssetRow) -> dict[str, Any]:
+        labels = [ModerationLabel.from_dict(item) for item in row.labels]
+        return {
+            "id": row.id,
+            "status": row.status,
+            "filename": row.filename,
+            "format": row.format,
+            "mime": row.mime,
+            "size_bytes": row.size_bytes,
+            "width": row.width,
+            "height": row.height,
+            "sha256": row.sha256,
+            "moderation": row.moderation_mode,
+            "labels": [
+                label.to_dict() for label in above(labels, self.engine.settings.min_confidence)
+            ],
+            "content_types": row.content_types,
+            "model_version": row.model_version,
+            "decision": row.decision,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+        }
+
+
+def _require(who: Principal, *roles: Role) -> None:
+    if who.role not in roles:
+        allowed = " or ".join(role.value for role in roles)
+        raise Forbidden(f"this needs the {allowed} role; this key is {who.role.value}")
+
+
+def _audit(
+    asset_id: str,
+    actor: str,
+    action: str,
+    before: Status | None,
+    after: Status,
+    reason: str,
+    when: datetime,
+) -> AuditEventRow:
+    return AuditEventRow(
+        asset_id=asset_id,
+        actor=actor,
+        action=action,
+        from_status=before.value if before else None,
+        to_status=after.value,
+        reason=reason,
+        created_at=when,
+    )
+
+
+def _event_view(event: AuditEventRow) -> dict[str, Any]:
+    return {
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "at": _iso(event.created_at),
+    }
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything vigil stores is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat()
+
+
+def _encode_cursor(row: AssetRow) -> str:
+    raw = f"{_iso(row.created_at)}|{row.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), last_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("cursor is not one this API returned") from None

@@ -1,0 +1,111 @@
+"""Moderating one image: intake, every enabled detector, labels, policy decision."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil import __version__
+from vigil.detectors.base import Detection, Detector
+from vigil.detectors.registry import build_detectors, load_all
+from vigil.errors import NotReady, VigilError
+from vigil.labels import ModerationLabel, above, build_labels
+from vigil.media.image import DecodedImage
+from vigil.media.intake import ImageLimits, decode_image
+from vigil.policy.evaluate import evaluate
+from vigil.policy.loader import PolicyStore
+from vigil.policy.model import Decision
+from vigil.settings import Settings
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    """What the detectors found in one image and what the policy decided about it."""
+
+    image: DecodedImage
+    labels: list[ModerationLabel]  # every label, however low; filtered only for display
+    model_version: str
+    decision: Decision
+    content_types: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self, min_confidence: float) -> dict[str, Any]:
+        """The public JSON shape shared by `vigil moderate` and ``POST /v1/moderate``."""
+        return {
+            "ModerationLabels": [label.to_dict() for label in above(self.labels, min_confidence)],
+            "ModerationModelVersion": self.model_version,
+            "ContentTypes": self.content_types,
+            "decision": self.decision.to_dict(),
+        }
+
+
+class ModerationEngine:
+    """Detectors loaded once and shared by every request; policies by name."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limits = ImageLimits.from_settings(settings)
+        self.policies = PolicyStore(settings.policy_dir)
+        self.policies.get(settings.default_policy)  # fail at start-up, not on first upload
+        self.detectors: list[Detector] = build_detectors(
+            settings.detectors, settings.inference_threads
+        )
+        self._loaded = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._loaded.is_set()
+
+    def load(self) -> None:
+        load_all(self.detectors)
+        self._loaded.set()
+
+    @property
+    def model_version(self) -> str:
+        parts = ",".join(f"{d.name}@{d.version}" for d in self.detectors)
+        return f"vigil-{__version__}:{parts}"
+
+    def decode(self, data: bytes) -> DecodedImage:
+        return decode_image(data, self.limits)
+
+    def detect(self, images: list[DecodedImage]) -> list[list[ModerationLabel]]:
+        """Labels for each image; every detector sees the whole batch once."""
+        if not self.ready:
+            raise NotReady("models are still loading; retry in a few seconds")
+        per_image: list[list[Detection]] = [[] for _ in images]
+        for detector in self.detectors:
+            for found, detections in zip(per_image, detector.detect(images), strict=True):
+                found.extend(detections)
+        return [build_labels(found) for found in per_image]
+
+    def moderate(self, data: bytes, policy_name: str | None = None) -> ModerationResult:
+        (outcome,) = self.moderate_batch([data], policy_name)
+        if isinstance(outcome, VigilError):
+            raise outcome
+        return outcome
+
+    def moderate_batch(
+        self, items: Sequence[bytes], policy_name: str | None = None
+    ) -> list[ModerationResult | VigilError]:
+        """A result, or the refusal, for each item; decodable items share detector batches."""
+        policy = self.policies.get(policy_name or self.settings.default_policy)
+        images = [self._decode_or_refusal(data) for data in items]
+        decoded = [image for image in images if isinstance(image, DecodedImage)]
+        found = iter(self.detect(decoded) if decoded else [])
+        outcomes: list[ModerationResult | VigilError] = []
+        for image in images:
+            if isinstance(image, VigilError):
+                outcomes.append(image)
+                continue
+            labels = next(found)
+            outcomes.append(
+                ModerationResult(image, labels, self.model_version, evaluate(labels, policy))
+            )
+        return outcomes
+
+    def _decode_or_refusal(self, data: bytes) -> DecodedImage | VigilError:
+        try:
+            return self.decode(data)
+        except VigilError as refusal:
+            return refusal

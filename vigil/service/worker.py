@@ -1,0 +1,43 @@
+"""The background worker: a thread that runs maintenance passes until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from vigil.service.maintenance import sweep_orphan_blobs
+from vigil.storage.blobs import BlobStore
+from vigil.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self, db: Database, blobs: BlobStore, *, interval: float, orphan_grace: float
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.interval = interval
+        self.orphan_grace = orphan_grace
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vigil-worker", daemon=True)
+
+    def run_once(self) -> int:
+        return sweep_orphan_blobs(self.db, self.blobs, self.orphan_grace)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # keep the worker alive; the next pass retries
+                log.exception("maintenance pass failed")
+            self._stop.wait(self.interval)

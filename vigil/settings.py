@@ -1,0 +1,125 @@
+"""Every setting, its default and its help text. Sources, highest first: environment variables
+(``VIGIL_<NAME>``), the settings file (TOML; ``VIGIL_SETTINGS_FILE``, default ``./vigil.toml``
+if present), then the defaults below."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from vigil.errors import InvalidParameter
+
+ENV_PREFIX = "VIGIL_"
+DEFAULT_SETTINGS_FILE = "vigil.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    data_dir: Path = Field(Path(".vigil"), description="Where the database and blobs live.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/vigil.db."
+    )
+    blob_dir: Path | None = Field(
+        None, description="Local blob store root; empty means DATA_DIR/blobs."
+    )
+    host: str = Field("127.0.0.1", description="Address `vigil serve` listens on.")
+    port: int = Field(8000, description="Port `vigil serve` listens on.")
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest upload accepted, in bytes (ImageTooLarge above)."
+    )
+    max_pixels: int = Field(
+        50_000_000, description="Largest image accepted, in pixels, checked before decoding."
+    )
+    max_side: int = Field(10_000, description="Longest side accepted, in pixels.")
+    min_side: int = Field(
+        80, description="Shortest side accepted, in pixels (ImageTooSmall below)."
+    )
+    detectors: Annotated[list[str], NoDecode] = Field(
+        ["nsfw", "nudity", "graphic"],
+        description="Enabled detectors, comma-separated (nsfw, nudity, graphic).",
+    )
+    inference_threads: int = Field(
+        0, description="onnxruntime intra-op threads per model; 0 lets onnxruntime decide."
+    )
+    min_confidence: float = Field(
+        50.0, description="Labels below this confidence (0-100) are not reported."
+    )
+    default_policy: str = Field("default", description="Policy used when a request names none.")
+    policy_dir: Path | None = Field(
+        None, description="Extra directory of policy YAML files; same names override built-ins."
+    )
+    worker_interval_seconds: float = Field(
+        30.0, description="How often the background worker runs its maintenance pass."
+    )
+    orphan_grace_seconds: float = Field(
+        600.0, description="Blobs with no asset row older than this are removed by the worker."
+    )
+
+    @field_validator("detectors", mode="before")
+    @classmethod
+    def _split_detectors(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'vigil.db'}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+
+def settings_file() -> Path | None:
+    """The settings file in force, if any."""
+    named = os.environ.get(f"{ENV_PREFIX}SETTINGS_FILE")
+    if named:
+        return Path(named)
+    default = Path(DEFAULT_SETTINGS_FILE)
+    return default if default.exists() else None
+
+
+def _file_values(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise InvalidParameter(f"settings file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidParameter(f"settings file {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, the settings file and ``overrides`` (highest)."""
+    values = _file_values(settings_file())
+    for name in list(values):
+        if f"{ENV_PREFIX}{name.upper()}" in os.environ:
+            del values[name]  # environment beats the file
+    values.update(overrides)
+    return Settings(**values)
+
+
+def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """(name, effective value, source, help) for every setting, for `vigil settings`."""
+    from_file = _file_values(settings_file())
+    rows = []
+    for name, field in Settings.model_fields.items():
+        if f"{ENV_PREFIX}{name.upper()}" in os.environ:
+            source = f"env {ENV_PREFIX}{name.upper()}"
+        elif name in from_file:
+            source = f"file {settings_file()}"
+        elif name in settings.model_fields_set:
+            source = "override"
+        else:
+            source = "default"
+        rows.append((name, getattr(settings, name), source, field.description or ""))
+    return rows

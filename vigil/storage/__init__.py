@@ -1,0 +1,1 @@
+"""Persistence: database tables and repositories, migrations, blob stores."""

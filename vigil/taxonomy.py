@@ -1,0 +1,104 @@
+"""Rekognition content-moderation model 7 taxonomy: names, levels, parents, ancestors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (level-1, level-2, [level-3...]) rows exactly as in the taxonomy reference.
+_TREE: dict[str, dict[str, list[str]]] = {
+    "Explicit": {
+        "Explicit Nudity": [
+            "Exposed Male Genitalia",
+            "Exposed Female Genitalia",
+            "Exposed Buttocks or Anus",
+            "Exposed Female Nipple",
+        ],
+        "Explicit Sexual Activity": [],
+        "Sex Toys": [],
+    },
+    "Non-Explicit Nudity of Intimate parts and Kissing": {
+        "Non-Explicit Nudity": [
+            "Bare Back",
+            "Exposed Male Nipple",
+            "Partially Exposed Buttocks",
+            "Partially Exposed Female Breast",
+            "Implied Nudity",
+        ],
+        "Obstructed Intimate Parts": ["Obstructed Female Nipple", "Obstructed Male Genitalia"],
+        "Kissing on the Lips": [],
+    },
+    "Swimwear or Underwear": {
+        "Female Swimwear or Underwear": [],
+        "Male Swimwear or Underwear": [],
+    },
+    "Violence": {
+        "Weapons": [],
+        "Graphic Violence": [
+            "Weapon Violence",
+            "Physical Violence",
+            "Self-Harm",
+            "Blood & Gore",
+            "Explosions and Blasts",
+        ],
+    },
+    "Visually Disturbing": {
+        "Death and Emaciation": ["Emaciated Bodies", "Corpses"],
+        "Crashes": ["Air Crash"],
+    },
+    "Drugs & Tobacco": {
+        "Products": ["Pills"],
+        "Drugs & Tobacco Paraphernalia & Use": ["Smoking"],
+    },
+    "Alcohol": {"Alcohol Use": ["Drinking"], "Alcoholic Beverages": []},
+    "Rude Gestures": {"Middle Finger": []},
+    "Gambling": {},
+    "Hate Symbols": {"Nazi Party": [], "White Supremacy": [], "Extremist": []},
+}
+
+
+@dataclass(frozen=True)
+class TaxonomyLabel:
+    name: str
+    parent: str  # "" at level 1
+    level: int
+
+
+def _build() -> dict[str, TaxonomyLabel]:
+    labels: dict[str, TaxonomyLabel] = {}
+    for top, children in _TREE.items():
+        labels[top] = TaxonomyLabel(top, "", 1)
+        for mid, leaves in children.items():
+            labels[mid] = TaxonomyLabel(mid, top, 2)
+            for leaf in leaves:
+                labels[leaf] = TaxonomyLabel(leaf, mid, 3)
+    return labels
+
+
+LABELS: dict[str, TaxonomyLabel] = _build()
+TOP_LEVEL: tuple[str, ...] = tuple(_TREE)
+
+
+def get(name: str) -> TaxonomyLabel:
+    """The label called ``name``; KeyError if the taxonomy has no such name."""
+    return LABELS[name]
+
+
+def is_label(name: str) -> bool:
+    return name in LABELS
+
+
+def ancestors(name: str) -> list[str]:
+    """Parent first, then grandparent: ``ancestors("Bare Back")`` is
+    ``["Non-Explicit Nudity", "Non-Explicit Nudity of Intimate parts and Kissing"]``."""
+    chain: list[str] = []
+    parent = LABELS[name].parent
+    while parent:
+        chain.append(parent)
+        parent = LABELS[parent].parent
+    return chain
+
+
+def top_level(name: str) -> str:
+    """The level-1 category a label belongs to (itself at level 1)."""
+    chain = ancestors(name)
+    return chain[-1] if chain else name
