@@ -17,6 +17,10 @@ class ModerationLabel:
     level: int
     confidence: float
     detector: str
+    # The highest score a detector gave this label itself (None when it is only an ancestor of
+    # scored labels). The policy judges direct scores, so a child's own band or `ignore` is not
+    # undone by the copy of its confidence that its ancestors carry.
+    direct: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,7 +49,9 @@ def build_labels(detections: Iterable[Detection]) -> list[ModerationLabel]:
     it directly, so a parent is never reported below one of its children.
     """
     best: dict[str, Detection] = {}
+    direct: dict[str, float] = {}
     for detection in detections:
+        direct[detection.label] = max(direct.get(detection.label, 0.0), detection.confidence)
         for name in (detection.label, *taxonomy.ancestors(detection.label)):
             held = best.get(name)
             if held is None or detection.confidence > held.confidence:
@@ -57,6 +63,7 @@ def build_labels(detections: Iterable[Detection]) -> list[ModerationLabel]:
             level=taxonomy.get(name).level,
             confidence=min(100.0, max(0.0, held.confidence)),
             detector=held.detector,
+            direct=direct.get(name),
         )
         for name, held in best.items()
     ]

@@ -85,9 +85,8 @@ class RawDetection:
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
-    """The image padded to a square at the bottom and right with black, resized to 320x320,
-    RGB, 0-1, CHW: NudeNet's own input (its reference resizes with OpenCV, bilinear, no
-    antialiasing).
+    """NudeNet's input: the image padded with black at the bottom or right to a square, resized
+    to 320x320 (bilinear, no antialiasing, as its reference does with OpenCV), RGB, 0-1, CHW.
 
     An affine transform with bilinear sampling reads the same source points as that resize and
     treats everything beyond the image as black, so the padded copy is never built: on a 12 MP
@@ -100,13 +99,39 @@ def preprocess(image: Image.Image) -> np.ndarray:
         (scale, 0.0, 0.0, 0.0, scale, 0.0),
         resample=Image.Resampling.BILINEAR,
     )
+    _blend_padding_edge(image, square, scale)
     return np.asarray(square, dtype=np.float32).transpose(2, 0, 1) / np.float32(255.0)
+
+
+def _blend_padding_edge(image: Image.Image, square: Image.Image, scale: float) -> None:
+    """Redraw the output rows (or columns) that sample between the last image row and the
+    padding: the transform draws them black or as the last row, the padded resize the model
+    expects blends the two. Only a two-pixel strip of the image is copied for it.
+    """
+    width, height = image.size
+    if width == height:
+        return
+    short = min(width, height)
+    centres = (np.arange(INPUT_SIZE) + 0.5) * scale
+    span = np.flatnonzero((centres > short - 0.5) & (centres < short + 0.5))
+    if span.size == 0:
+        return
+    first, count, offset = int(span[0]), int(span.size), float(span[0]) * scale - (short - 1)
+    if height < width:  # padding at the bottom: last row, then one black row
+        strip = image.crop((0, height - 1, width, height + 1))
+        size, data, at = (INPUT_SIZE, count), (scale, 0.0, 0.0, 0.0, scale, offset), (0, first)
+    else:  # padding at the right: last column, then one black column
+        strip = image.crop((width - 1, 0, width + 1, height))
+        size, data, at = (count, INPUT_SIZE), (scale, 0.0, offset, 0.0, scale, 0.0), (first, 0)
+    edge = strip.transform(size, Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR)
+    square.paste(edge, at)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
     """Greedy non-maximum suppression over (x1, y1, x2, y2) rows: indices kept, best first."""
     order = np.argsort(-scores, kind="stable")
-    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    sides = np.clip(boxes[:, 2:4] - boxes[:, 0:2], 0.0, None)
+    areas = sides[:, 0] * sides[:, 1]
     kept: list[int] = []
     while order.size:
         best, rest = int(order[0]), order[1:]
@@ -148,7 +173,8 @@ def _fractions(cxcywh: np.ndarray, width: int, height: int) -> np.ndarray:
     # One model pixel is max(width, height) / 320 image pixels on both axes.
     side = max(width, height) / INPUT_SIZE
     corners *= np.array([side / width, side / height] * 2, dtype=np.float32)
-    return np.clip(corners, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(corners, 0.0, 1.0)
+    return clipped
 
 
 def _box(corners: np.ndarray) -> Box:

@@ -19,15 +19,17 @@ def effective_band(policy: Policy, label: str) -> tuple[str, Band] | None:
 
 
 def evaluate(labels: Sequence[ModerationLabel], policy: Policy) -> Decision:
-    """The most severe action any label reaches; among equals, the most confident, most
-    specific label."""
+    """The most severe action any directly scored label reaches under its governing band;
+    among equals, the most confident, most specific label."""
     best: Decision | None = None
     for label in labels:
+        if label.direct is None:
+            continue
         governing = effective_band(policy, label.name)
         if governing is None:
             continue
         category, band = governing
-        action = band.action_for(label.confidence)
+        action = band.action_for(label.direct)
         if action == "allow":
             continue
         candidate = Decision(
@@ -36,9 +38,9 @@ def evaluate(labels: Sequence[ModerationLabel], policy: Policy) -> Decision:
             policy=policy.name,
             policy_version=policy.version,
             label=label.name,
-            confidence=label.confidence,
+            confidence=label.direct,
             reason=(
-                f"{label.name} at {label.confidence:.1f} reached the {action} threshold "
+                f"{label.name} at {label.direct:.1f} reached the {action} threshold "
                 f"{band.block if action == 'block' else band.review} set on {category}"
             ),
         )

@@ -36,9 +36,10 @@ def prepare_storage(settings: Settings) -> str | None:
         db.dispose()
 
 
-def build(settings: Settings) -> Vigil:
-    """The service objects; detectors are created but not loaded (call ``engine.load()``)."""
+def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
+    """The service objects. Detectors are created but not loaded (``engine.load()``) unless an
+    already loaded ``engine`` is passed in."""
     db = Database(settings.resolved_database_url)
     blobs = LocalBlobStore(settings.resolved_blob_dir)
-    engine = ModerationEngine(settings)
+    engine = engine or ModerationEngine(settings)
     return Vigil(settings, db, blobs, engine, AssetService(db, blobs, engine))

@@ -1,0 +1,39 @@
+"""Every hostile input gets its 4xx code, nothing is written, and the server keeps serving."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.hostile import HOSTILE_CASES
+from tests.images import coffee_jpeg
+from vigil.service.context import Vigil
+from vigil.storage.blobs import Area
+
+
+@pytest.mark.parametrize(("case", "data", "code"), HOSTILE_CASES, ids=[c[0] for c in HOSTILE_CASES])
+def test_hostile_upload_is_refused_and_leaves_nothing(
+    client: TestClient, keys: Keys, vigil: Vigil, case: str, data: bytes, code: str
+) -> None:
+    if code == "ImageTooLarge" and len(data) > vigil.settings.max_upload_bytes:
+        pytest.skip("the byte limit is exercised below")
+    response = client.post(
+        "/v1/assets", headers=keys.auth("uploader"), files={"file": (f"{case}.jpg", data)}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    assert client.get("/v1/assets", headers=keys.auth("admin")).json()["assets"] == []
+    for area in Area:
+        assert list(vigil.blobs.keys_older_than(area, -1e9)) == []
+    assert client.get("/healthz").status_code == 200
+
+
+def test_upload_over_the_byte_limit(client: TestClient, keys: Keys, vigil: Vigil) -> None:
+    vigil.settings.max_upload_bytes = 1000
+    response = client.post(
+        "/v1/moderate", headers=keys.auth("uploader"), files={"file": ("a.jpg", coffee_jpeg())}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "ImageTooLarge"

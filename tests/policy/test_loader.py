@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vigil.errors import InvalidPolicy, PolicyNotFound
+from vigil.policy.loader import PolicyStore, parse_policy
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(InvalidPolicy) as caught:
+        parse_policy(text, source="p.yaml")
+    return caught.value.message
+
+
+def test_unknown_label_suggests_the_closest_name() -> None:
+    message = refusal("name: x\ncategories:\n  Explict: {block: 80}\n")
+    assert "unknown label 'Explict'" in message and "did you mean 'Explicit'" in message
+
+
+def test_bad_yaml_reports_line_and_column() -> None:
+    text = "name: x\ncategories:\n  Explicit: {block: 80}\n   bad: indent: here\n"
+    assert "bad YAML at line 4, column 4" in refusal(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("name: x\ncategories:\n  Explicit: {block: 180}\n", "from 0 to 100"),
+        ("name: x\ncategories:\n  Explicit: {review: 90, block: 80}\n", "above block"),
+        ("name: x\ncategories:\n  Explicit: {warn: 80}\n", "'ignore' or a mapping"),
+        ("name: x\ncategories:\n  Explicit: {block: true}\n", "from 0 to 100"),
+        ("categories: {}\n", "'name'"),
+        ("- a list\n", "YAML mapping"),
+        ("name: x\nthresholds: {}\n", "unknown top-level keys"),
+    ],
+)
+def test_invalid_policies_are_refused_clearly(text: str, fragment: str) -> None:
+    assert fragment in refusal(text)
+
+
+def test_version_changes_with_the_text() -> None:
+    first = parse_policy("name: x\ncategories:\n  Explicit: {block: 80}\n")
+    second = parse_policy("name: x\ncategories:\n  Explicit: {block: 81}\n")
+    assert first.version != second.version
+
+
+def test_store_has_builtins_and_directory_overrides(tmp_path: Path) -> None:
+    (tmp_path / "default.yaml").write_text("name: default\ncategories:\n  Gambling: ignore\n")
+    store = PolicyStore(tmp_path)
+    assert {"default", "strict"} <= set(store.names())
+    assert store.get("default").bands["Gambling"].ignore
+    with pytest.raises(PolicyNotFound, match="known: default, strict"):
+        store.get("nope")
+
+
+def test_builtin_default_policy_blocks_explicit_and_ignores_male_nipples() -> None:
+    policy = PolicyStore().get("default")
+    assert policy.bands["Explicit"].block is not None
+    assert policy.bands["Exposed Male Nipple"].ignore

@@ -1,0 +1,62 @@
+"""A crash between writing bytes and committing the row leaves nothing the worker can't clean."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tests.images import coffee_jpeg
+from vigil.service.context import Vigil
+from vigil.service.keys import authenticate, create_key
+from vigil.service.principal import Principal, Role
+from vigil.service.worker import Worker
+from vigil.storage.blobs import Area
+from vigil.storage.tables import AssetRow
+
+
+def age(vigil: Vigil, area: Area, key: str, seconds: float) -> None:
+    path = vigil.blobs.root / area.value / key[:2] / key
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_failed_commit_leaves_no_row_and_the_orphan_blob_is_swept(vigil: Vigil) -> None:
+    # A real failure at commit time: the key was deleted between authentication and the
+    # insert, so the foreign key refuses the row after the blob was written.
+    ghost = Principal(key_id="deleted-key", role=Role.UPLOADER)
+    with pytest.raises(IntegrityError):
+        vigil.assets.upload(coffee_jpeg(), filename="a.jpg", owner=ghost)
+    with vigil.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AssetRow)) == 0
+    (orphan,) = vigil.blobs.keys_older_than(Area.ORIGINALS, -1e9)
+    owner = authenticate(vigil.db, f"Bearer {create_key(vigil.db, Role.UPLOADER)}")
+
+    kept = vigil.assets.upload(coffee_jpeg(), filename="b.jpg", owner=owner)
+    for key in (orphan, kept["id"]):
+        age(vigil, Area.ORIGINALS, key, 3600)
+    worker = Worker(vigil.db, vigil.blobs, interval=60, orphan_grace=600)
+    assert worker.run_once() == 1
+    assert not vigil.blobs.exists(Area.ORIGINALS, orphan)
+    assert vigil.blobs.exists(Area.ORIGINALS, kept["id"])
+
+
+def test_young_orphans_are_left_alone(vigil: Vigil) -> None:
+    vigil.blobs.put(Area.QUARANTINE, "f00d", b"in flight")
+    assert Worker(vigil.db, vigil.blobs, interval=60, orphan_grace=600).run_once() == 0
+    assert vigil.blobs.exists(Area.QUARANTINE, "f00d")
+
+
+def test_worker_thread_starts_and_stops(vigil: Vigil) -> None:
+    vigil.blobs.put(Area.ORIGINALS, "beef", b"orphan")
+    age(vigil, Area.ORIGINALS, "beef", 3600)
+    worker = Worker(vigil.db, vigil.blobs, interval=0.05, orphan_grace=600)
+    worker.start()
+    deadline = time.time() + 10
+    while vigil.blobs.exists(Area.ORIGINALS, "beef") and time.time() < deadline:
+        time.sleep(0.05)
+    worker.stop()
+    assert not vigil.blobs.exists(Area.ORIGINALS, "beef")

