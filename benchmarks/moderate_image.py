@@ -102,8 +102,10 @@ def main() -> None:
     print(f"ratio vigil/baseline           {single / baseline:8.2f}")
     if args.cli_runs:
         wall = cli_wall_ms(photos[0], args.cli_runs)
-        print(f"`vigil moderate` one file      {wall:8.0f} ms wall (median of {args.cli_runs}, "
-              "process start and model load included)")
+        print(
+            f"`vigil moderate` one file      {wall:8.0f} ms wall (median of {args.cli_runs}, "
+            "process start and model load included)"
+        )
 
 
 if __name__ == "__main__":

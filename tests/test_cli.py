@@ -13,7 +13,9 @@ from tests.images import astronaut_jpeg, chelsea_png
 VIGIL = str(Path(sys.executable).with_name("vigil"))
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [VIGIL, *args],
         cwd=cwd,
@@ -31,7 +33,7 @@ def test_moderate_prints_one_json_object_per_file(tmp_path: Path) -> None:
     assert result.returncode == 1  # one file was refused
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["file"] == "astronaut.jpg"
-    assert {label["Detector"] for label in first["ModerationLabels"]} >= {"nsfw", "graphic"}
+    assert {found["Detector"] for found in first["Detections"]} >= {"nsfw", "graphic"}
     assert first["decision"]["action"] == "allow"
     assert second == {
         "file": "notes.jpg",

@@ -33,7 +33,10 @@ def test_a_direct_parent_score_above_its_children_wins() -> None:
 
 def test_repeated_detections_keep_the_maximum_and_filter_by_floor() -> None:
     labels = build_labels(
-        [Detection("Exposed Male Nipple", 55.0, "nudity"), Detection("Exposed Male Nipple", 75.0, "nudity")]
+        [
+            Detection("Exposed Male Nipple", 55.0, "nudity"),
+            Detection("Exposed Male Nipple", 75.0, "nudity"),
+        ]
     )
     by_name = {label.name: label for label in labels}
     assert by_name["Exposed Male Nipple"].confidence == 75.0

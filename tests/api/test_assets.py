@@ -50,8 +50,11 @@ def test_moderate_returns_labels_and_decision_and_stores_nothing(
     body = response.json()
     assert body["file"] == "astronaut.jpg"
     assert set(body) >= {"ModerationLabels", "ModerationModelVersion", "ContentTypes", "decision"}
-    detectors = {label["Detector"] for label in body["ModerationLabels"]}
+    detectors = {found["Detector"] for found in body["Detections"]}
     assert {"nsfw", "graphic"} <= detectors  # both always score; min_confidence 0 shows them
+    for found in body["Detections"]:
+        if found["Detector"] == "nudity":
+            assert set(found["BoundingBox"]) == {"Left", "Top", "Width", "Height"}
     explicit = next(lab for lab in body["ModerationLabels"] if lab["Name"] == "Explicit")
     assert explicit["TaxonomyLevel"] == 1 and explicit["ParentName"] == ""
     assert 0 <= explicit["Confidence"] < 20  # a safe photo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,6 +22,16 @@ def photo_array(name: str) -> np.ndarray:
     """An RGB uint8 (height, width, 3) array of a bundled sample photo."""
     pixels: np.ndarray = getattr(data, name)()
     return pixels
+
+
+@functools.cache
+def large_photo() -> np.ndarray:
+    """A 2400x1800 photo with some grain, to exercise the shrink-first paths for big uploads."""
+    upscaled = Image.fromarray(photo_array("astronaut")).resize(
+        (2400, 1800), Image.Resampling.BICUBIC
+    )
+    grain = np.random.default_rng(7).normal(0.0, 6.0, (1800, 2400, 3))
+    return np.clip(np.asarray(upscaled) + grain, 0, 255).astype(np.uint8)
 
 
 def decoded(pixels: np.ndarray) -> DecodedImage:

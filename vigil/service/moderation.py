@@ -26,6 +26,7 @@ class ModerationResult:
 
     image: DecodedImage
     labels: list[ModerationLabel]  # every label, however low; filtered only for display
+    detections: list[Detection]  # what each detector said, before labels were merged
     model_version: str
     decision: Decision
     content_types: list[dict[str, Any]] = field(default_factory=list)
@@ -34,10 +35,33 @@ class ModerationResult:
         """The public JSON shape shared by `vigil moderate` and ``POST /v1/moderate``."""
         return {
             "ModerationLabels": [label.to_dict() for label in above(self.labels, min_confidence)],
+            "Detections": [
+                detection_dict(found)
+                for found in self.detections
+                if found.confidence >= min_confidence
+            ],
             "ModerationModelVersion": self.model_version,
             "ContentTypes": self.content_types,
             "decision": self.decision.to_dict(),
         }
+
+
+def detection_dict(found: Detection) -> dict[str, Any]:
+    """One detector's own finding; several detectors may score the same label."""
+    shown: dict[str, Any] = {
+        "Detector": found.detector,
+        "Name": found.label,
+        "Confidence": round(found.confidence, 3),
+    }
+    if found.box is not None:
+        box = found.box
+        shown["BoundingBox"] = {
+            "Left": round(box.left, 4),
+            "Top": round(box.top, 4),
+            "Width": round(box.width, 4),
+            "Height": round(box.height, 4),
+        }
+    return shown
 
 
 class ModerationEngine:
@@ -69,15 +93,15 @@ class ModerationEngine:
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, self.limits)
 
-    def detect(self, images: list[DecodedImage]) -> list[list[ModerationLabel]]:
-        """Labels for each image; every detector sees the whole batch once."""
+    def detect(self, images: list[DecodedImage]) -> list[list[Detection]]:
+        """Detections for each image; every detector sees the whole batch once."""
         if not self.ready:
             raise NotReady("models are still loading; retry in a few seconds")
         per_image: list[list[Detection]] = [[] for _ in images]
         for detector in self.detectors:
             for found, detections in zip(per_image, detector.detect(images), strict=True):
                 found.extend(detections)
-        return [build_labels(found) for found in per_image]
+        return per_image
 
     def moderate(self, data: bytes, policy_name: str | None = None) -> ModerationResult:
         (outcome,) = self.moderate_batch([data], policy_name)
@@ -98,9 +122,12 @@ class ModerationEngine:
             if isinstance(image, VigilError):
                 outcomes.append(image)
                 continue
-            labels = next(found)
+            detections = next(found)
+            labels = build_labels(detections)
             outcomes.append(
-                ModerationResult(image, labels, self.model_version, evaluate(labels, policy))
+                ModerationResult(
+                    image, labels, detections, self.model_version, evaluate(labels, policy)
+                )
             )
         return outcomes
 
