@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.images import astronaut_jpeg, coffee_jpeg
+from vigil.errors import EmptyFile, InvalidParameter, NotReady, PolicyNotFound
+from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.settings import Settings
+
+
+def test_detectors_can_be_switched_off() -> None:
+    engine = ModerationEngine(Settings(detectors="nsfw"))  # type: ignore[arg-type]
+    assert [detector.name for detector in engine.detectors] == ["nsfw"]
+    with pytest.raises(NotReady):
+        engine.moderate(coffee_jpeg())
+    engine.load()
+    result = engine.moderate(coffee_jpeg())
+    assert {found.detector for found in result.detections} == {"nsfw"}
+    assert "nudity" not in result.model_version
+
+
+def test_unknown_detector_or_policy_fails_at_start() -> None:
+    with pytest.raises(InvalidParameter, match="known detectors"):
+        ModerationEngine(Settings(detectors=["nsfw", "psychic"]))
+    with pytest.raises(PolicyNotFound):
+        ModerationEngine(Settings(default_policy="missing"))
+
+
+def test_a_batch_keeps_order_and_refusals_in_place(engine: ModerationEngine) -> None:
+    outcomes = engine.moderate_batch([astronaut_jpeg(), b"", coffee_jpeg()])
+    first, refused, third = outcomes
+    assert isinstance(refused, EmptyFile)
+    assert isinstance(first, ModerationResult) and isinstance(third, ModerationResult)
+    alone = engine.moderate(astronaut_jpeg())
+    assert [(lab.name, round(lab.confidence, 2)) for lab in first.labels] == [
+        (lab.name, round(lab.confidence, 2)) for lab in alone.labels
+    ]
+    assert (first.image.width, third.image.width) == (512, 600)
