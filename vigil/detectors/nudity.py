@@ -10,17 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image
 
 from vigil.detectors.base import Box, Detection
-from vigil.detectors.onnx import (
-    create_session,
-    package_model,
-    package_version,
-    require,
-    run_batch,
-)
+from vigil.detectors.onnx import PackagedModel, package_version
 from vigil.media.image import DecodedImage
 
 PACKAGE = "nudenet"
@@ -190,20 +183,17 @@ class NudityDetector:
     def __init__(self, threads: int = 0, score_threshold: float = 0.2) -> None:
         self.version = f"nudenet=={package_version('nudenet')}"
         self.score_threshold = score_threshold
-        self._threads = threads
-        self._session: ort.InferenceSession | None = None
+        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads)
 
     def load(self) -> None:
-        if self._session is None:
-            self._session = create_session(package_model(PACKAGE, MODEL_FILE), self._threads)
+        self._model.load()
 
     def detect_raw(self, images: Sequence[DecodedImage]) -> list[list[RawDetection]]:
         """Every class NudeNet finds (faces and feet too), from one run over the batch."""
-        session = require(self._session, self.name)
         if not images:
             return []
         batch = np.stack([preprocess(image.pixels) for image in images])
-        outputs = run_batch(session, batch, self.name)
+        outputs = self._model.run(batch)
         return [
             postprocess(output, image.pixels.width, image.pixels.height, self.score_threshold)
             for output, image in zip(outputs, images, strict=True)

@@ -88,3 +88,23 @@ def require(session: ort.InferenceSession | None, detector: str) -> ort.Inferenc
     if session is None:
         raise DetectorFailed(f"The {detector} detector was used before load() was called.")
     return session
+
+
+class PackagedModel:
+    """An ONNX model shipped inside an installed package: loaded once, run on whole batches."""
+
+    def __init__(self, package: str, relative: str, detector: str, threads: int) -> None:
+        self.package = package
+        self.relative = relative
+        self.detector = detector
+        self.threads = threads
+        self._session: ort.InferenceSession | None = None
+
+    def load(self) -> None:
+        if self._session is None:
+            path = package_model(self.package, self.relative)
+            self._session = create_session(path, self.threads)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """The first output for ``batch`` (see ``run_batch``)."""
+        return run_batch(require(self._session, self.detector), batch, self.detector)

@@ -37,7 +37,7 @@ class ModerationResult:
             "ModerationLabels": [label.to_dict() for label in above(self.labels, min_confidence)],
             "Detections": [
                 detection_dict(found)
-                for found in self.detections
+                for found in sorted(self.detections, key=lambda d: -d.confidence)
                 if found.confidence >= min_confidence
             ],
             "ModerationModelVersion": self.model_version,
