@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
+from vigil.policy.loader import PolicyStore
 from vigil.service.moderation import ModerationEngine
 from vigil.settings import Settings
 
@@ -84,9 +85,12 @@ def main() -> None:
     photos = [jpeg(data.astronaut()), jpeg(data.coffee()), jpeg(data.chelsea())]
     engine = ModerationEngine(Settings())
     engine.load()
-    single = median_ms(lambda: engine.moderate(photos[0]), args.runs)
+    policy = PolicyStore().get("default")
+    single = median_ms(lambda: engine.moderate(photos[0], policy), args.runs)
     batch = (photos * 3)[:8]
-    batched = median_ms(lambda: engine.moderate_batch(batch), max(3, args.runs // 3)) / len(batch)
+    batched = median_ms(lambda: engine.moderate_batch(batch, policy), max(3, args.runs // 3)) / len(
+        batch
+    )
     for detector in engine.detectors:
         image = engine.decode(photos[0])
         ms = median_ms(lambda d=detector, i=image: d.detect([i]), args.runs)  # type: ignore[misc]

@@ -6,14 +6,17 @@ import json
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from vigil.cli_output import err, fail
+from vigil.cli_policy import policy_app
 from vigil.errors import VigilError
+from vigil.policy.model import Policy
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.scan import ScanSummary
 from vigil.settings import Settings, describe, load_settings
@@ -21,7 +24,7 @@ from vigil.settings import Settings, describe, load_settings
 app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-err = Console(stderr=True)
+app.add_typer(policy_app, name="policy")
 
 
 class OutputFormat(StrEnum):
@@ -33,21 +36,22 @@ def _settings(**overrides: Any) -> Settings:
     try:
         return load_settings(**overrides)
     except VigilError as exc:
-        _fail(exc)
+        fail(exc)
 
 
-def _fail(exc: VigilError) -> NoReturn:
-    err.print(f"[red]error[/red] {exc.code}: {exc.message}")
-    raise typer.Exit(2)
+def _engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
+    """Loaded detectors and the active version of the policy, from the data directory."""
+    from vigil.service.context import build, prepare_database
 
-
-def _engine(settings: Settings) -> ModerationEngine:
+    settings = _settings()
     try:
-        engine = ModerationEngine(settings)
-        engine.load()
+        prepare_database(settings)
+        vigil = build(settings)
+        policy = vigil.policy(policy_name)
+        vigil.engine.load()
     except VigilError as exc:
-        _fail(exc)
-    return engine
+        fail(exc)
+    return vigil.engine, policy
 
 
 def _outcome_dict(
@@ -91,11 +95,11 @@ def moderate(
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
 ) -> None:
     """Moderate images; one JSON object per file (exit 1 if any file was refused)."""
-    engine = _engine(_settings())
+    engine, chosen = _engine(policy)
     refused = False
     for path in paths:
         try:
-            outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), policy)
+            outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), chosen)
         except VigilError as exc:
             outcome = exc
         except OSError as exc:
@@ -125,7 +129,7 @@ def scan(
     batch_size: Annotated[int, typer.Option(min=1, max=64)] = 8,
 ) -> None:
     """Moderate every file under a folder, recursively, and summarise."""
-    engine = _engine(_settings())
+    engine, chosen = _engine(policy)
     files = list(_files(directory))
     summary = ScanSummary()
     sink = report.open("w", encoding="utf-8") if report else None
@@ -135,7 +139,7 @@ def scan(
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
                 for path, outcome in zip(
-                    chunk, _moderate_files(engine, chunk, policy), strict=True
+                    chunk, _moderate_files(engine, chunk, chosen), strict=True
                 ):
                     summary.add(str(path), outcome, min_confidence)
                     if sink:
@@ -149,12 +153,9 @@ def scan(
 
 
 def _moderate_files(
-    engine: ModerationEngine, paths: list[Path], policy: str | None
+    engine: ModerationEngine, paths: list[Path], policy: Policy
 ) -> list[ModerationResult | VigilError]:
-    try:
-        return engine.moderate_batch([path.read_bytes() for path in paths], policy)
-    except VigilError as exc:
-        _fail(exc)
+    return engine.moderate_batch([path.read_bytes() for path in paths], policy)
 
 
 @app.command()
@@ -174,7 +175,7 @@ def serve(
         admin_key = prepare_storage(settings)
         vigil = build(settings)
     except VigilError as exc:
-        _fail(exc)
+        fail(exc)
     if admin_key:
         _announce_admin_key(admin_key)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -197,7 +198,7 @@ def init() -> None:
     try:
         admin_key = prepare_storage(_settings())
     except VigilError as exc:
-        _fail(exc)
+        fail(exc)
     if admin_key:
         _announce_admin_key(admin_key)
     else:
@@ -219,7 +220,7 @@ def keys_create(
         parsed = parse_role(role)
         prepare_storage(settings)
     except VigilError as exc:
-        _fail(exc)
+        fail(exc)
     db = Database(settings.resolved_database_url)
     try:
         key = create_key(db, parsed, name)

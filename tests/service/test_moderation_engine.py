@@ -1,37 +1,43 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.images import astronaut_jpeg, coffee_jpeg
 from vigil.errors import EmptyFile, InvalidParameter, NotReady, PolicyNotFound
+from vigil.policy.loader import PolicyStore
+from vigil.service.context import prepare_database
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.settings import Settings
+
+DEFAULT = PolicyStore().get("default")
 
 
 def test_detectors_can_be_switched_off() -> None:
     engine = ModerationEngine(Settings(detectors="nsfw"))  # type: ignore[arg-type]
     assert [detector.name for detector in engine.detectors] == ["nsfw"]
     with pytest.raises(NotReady):
-        engine.moderate(coffee_jpeg())
+        engine.moderate(coffee_jpeg(), DEFAULT)
     engine.load()
-    result = engine.moderate(coffee_jpeg())
+    result = engine.moderate(coffee_jpeg(), DEFAULT)
     assert {found.detector for found in result.detections} == {"nsfw"}
     assert "nudity" not in result.model_version
 
 
-def test_unknown_detector_or_policy_fails_at_start() -> None:
+def test_unknown_detector_or_policy_fails_at_start(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameter, match="known detectors"):
         ModerationEngine(Settings(detectors=["nsfw", "psychic"]))
     with pytest.raises(PolicyNotFound):
-        ModerationEngine(Settings(default_policy="missing"))
+        prepare_database(Settings(data_dir=tmp_path, default_policy="missing"))
 
 
 def test_a_batch_keeps_order_and_refusals_in_place(engine: ModerationEngine) -> None:
-    outcomes = engine.moderate_batch([astronaut_jpeg(), b"", coffee_jpeg()])
+    outcomes = engine.moderate_batch([astronaut_jpeg(), b"", coffee_jpeg()], DEFAULT)
     first, refused, third = outcomes
     assert isinstance(refused, EmptyFile)
     assert isinstance(first, ModerationResult) and isinstance(third, ModerationResult)
-    alone = engine.moderate(astronaut_jpeg())
+    alone = engine.moderate(astronaut_jpeg(), DEFAULT)
     assert [(lab.name, round(lab.confidence, 2)) for lab in first.labels] == [
         (lab.name, round(lab.confidence, 2)) for lab in alone.labels
     ]

@@ -27,7 +27,7 @@ def moderate(
     min_confidence: Annotated[float | None, Form(ge=0, le=100)] = None,
 ) -> dict[str, Any]:
     data = read_upload(file, vigil.settings.max_upload_bytes)
-    result = vigil.engine.moderate(data, policy)
+    result = vigil.engine.moderate(data, vigil.policy(policy))
     floor = vigil.settings.min_confidence if min_confidence is None else min_confidence
     return {"file": file.filename or "", **result.to_dict(floor)}
 
@@ -78,3 +78,8 @@ def override(vigil: VigilDep, who: PrincipalDep, asset_id: str, body: Override) 
 @router.get("/assets/{asset_id}/audit", summary="Every state change of the asset")
 def audit(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
     return {"events": vigil.assets.audit(asset_id, who)}
+
+
+@router.get("/assets/{asset_id}/explain", summary="Why the asset has its status, in words")
+def explain(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
+    return vigil.assets.explain(asset_id, who)

@@ -15,13 +15,13 @@ from sqlalchemy import and_, or_, select, update
 from vigil.errors import (
     AssetNotDeliverable,
     AssetNotFound,
-    Forbidden,
     InvalidParameter,
     InvalidTransition,
 )
 from vigil.labels import ModerationLabel, above
 from vigil.service.moderation import ModerationEngine, ModerationResult
-from vigil.service.principal import Principal, Role
+from vigil.service.policies import PolicyRepository
+from vigil.service.principal import Principal, Role, require_role
 from vigil.storage.blobs import Area, BlobStore
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow
@@ -68,10 +68,17 @@ class Page:
 
 
 class AssetService:
-    def __init__(self, db: Database, blobs: BlobStore, engine: ModerationEngine) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        engine: ModerationEngine,
+        policies: PolicyRepository,
+    ) -> None:
         self.db = db
         self.blobs = blobs
         self.engine = engine
+        self.policies = policies
 
     # -- upload ------------------------------------------------------------------------------
 
@@ -85,13 +92,14 @@ class AssetService:
         policy_name: str | None = None,
     ) -> dict[str, Any]:
         """Moderate and store an upload. Nothing is written for a refused one."""
-        _require(owner, Role.ADMIN, Role.UPLOADER)
+        require_role(owner, Role.ADMIN, Role.UPLOADER)
         result: ModerationResult | None = None
         if mode is Mode.NONE:
             image = self.engine.decode(data)  # intake limits hold even without moderation
             status = Status.APPROVED
         else:
-            result = self.engine.moderate(data, policy_name)
+            policy = self.policies.get(policy_name or self.engine.settings.default_policy)
+            result = self.engine.moderate(data, policy)
             image = result.image
             status = (
                 STATUS_FOR_ACTION[result.decision.action] if mode is Mode.AUTO else Status.PENDING
@@ -176,12 +184,40 @@ class AssetService:
             )
             return [_event_view(event) for event in events]
 
+    def explain(self, asset_id: str, who: Principal) -> dict[str, Any]:
+        """Why the asset has its status, in words: the machine decision, then people's."""
+        asset = self.get(asset_id, who)
+        sentences = [f"Asset {asset_id} is {asset['status']}."]
+        decision = asset["decision"]
+        if decision is None:
+            sentences.append(f"It was uploaded with moderation={asset['moderation']}.")
+        else:
+            sentences.append(
+                f"Policy '{decision['policy']}' version {decision['policy_version']} decided "
+                f"{decision['action']} (rule {decision['rule']}): {decision['reason']}."
+            )
+            if asset["moderation"] == Mode.MANUAL:
+                sentences.append("Moderation was manual, so the asset waited for a person.")
+        for event in self.audit(asset_id, who):
+            if event["action"] == "override":
+                why = f": {event['reason']}" if event["reason"] else ""
+                sentences.append(
+                    f"On {event['at']} key {event['actor']} changed it from "
+                    f"{event['from_status']} to {event['to_status']}{why}."
+                )
+        return {
+            "id": asset_id,
+            "status": asset["status"],
+            "decision": decision,
+            "explanation": " ".join(sentences),
+        }
+
     # -- human override ----------------------------------------------------------------------
 
     def override(self, asset_id: str, who: Principal, status: str, reason: str) -> dict[str, Any]:
         """A person's decision. Approving restores from quarantine; rejecting quarantines and
         stops delivery as soon as the row changes."""
-        _require(who, Role.ADMIN, Role.REVIEWER)
+        require_role(who, Role.ADMIN, Role.REVIEWER)
         target = parse_enum(Status, status, "status")
         if target not in (Status.APPROVED, Status.REJECTED):
             raise InvalidParameter("status must be 'approved' or 'rejected'")
@@ -239,12 +275,6 @@ class AssetService:
             "created_at": _iso(row.created_at),
             "updated_at": _iso(row.updated_at),
         }
-
-
-def _require(who: Principal, *roles: Role) -> None:
-    if who.role not in roles:
-        allowed = " or ".join(role.value for role in roles)
-        raise Forbidden(f"this needs the {allowed} role; this key is {who.role.value}")
 
 
 def _audit(

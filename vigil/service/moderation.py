@@ -15,8 +15,7 @@ from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
 from vigil.policy.evaluate import evaluate
-from vigil.policy.loader import PolicyStore
-from vigil.policy.model import Decision
+from vigil.policy.model import Decision, Policy
 from vigil.settings import Settings
 
 
@@ -65,13 +64,11 @@ def detection_dict(found: Detection) -> dict[str, Any]:
 
 
 class ModerationEngine:
-    """Detectors loaded once and shared by every request; policies by name."""
+    """Detectors loaded once and shared by every request."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.limits = ImageLimits.from_settings(settings)
-        self.policies = PolicyStore(settings.policy_dir)
-        self.policies.get(settings.default_policy)  # fail at start-up, not on first upload
         self.detectors: list[Detector] = build_detectors(
             settings.detectors, settings.inference_threads
         )
@@ -103,17 +100,16 @@ class ModerationEngine:
                 found.extend(detections)
         return per_image
 
-    def moderate(self, data: bytes, policy_name: str | None = None) -> ModerationResult:
-        (outcome,) = self.moderate_batch([data], policy_name)
+    def moderate(self, data: bytes, policy: Policy) -> ModerationResult:
+        (outcome,) = self.moderate_batch([data], policy)
         if isinstance(outcome, VigilError):
             raise outcome
         return outcome
 
     def moderate_batch(
-        self, items: Sequence[bytes], policy_name: str | None = None
+        self, items: Sequence[bytes], policy: Policy
     ) -> list[ModerationResult | VigilError]:
         """A result, or the refusal, for each item; decodable items share detector batches."""
-        policy = self.policies.get(policy_name or self.settings.default_policy)
         images = [self._decode_or_refusal(data) for data in items]
         decoded = [image for image in images if isinstance(image, DecodedImage)]
         found = iter(self.detect(decoded) if decoded else [])

@@ -63,3 +63,30 @@ class AuditEventRow(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyRow(Base):
+    """One policy name and which of its versions is in force."""
+
+    __tablename__ = "policies"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    active_version: Mapped[int] = mapped_column(Integer)
+    activated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyVersionRow(Base):
+    """An immutable version of a policy: its source text as submitted."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ux_policy_versions_name_version", "name", "version", unique=True),)

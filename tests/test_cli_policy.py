@@ -1,0 +1,37 @@
+"""`vigil policy ...` as a real process: versions persist and `vigil moderate` uses them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.images import coffee_jpeg
+from tests.test_cli import run
+
+
+def test_apply_rollback_and_moderate_with_the_active_version(tmp_path: Path) -> None:
+    (tmp_path / "house.yaml").write_text("name: house\ncategories:\n  Explicit: {block: 0}\n")
+    applied = run("policy", "apply", "house.yaml", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout)["version"] == 1
+    (tmp_path / "c.jpg").write_bytes(coffee_jpeg())
+    blocked = json.loads(run("moderate", "c.jpg", "--policy", "house", cwd=tmp_path).stdout)
+    assert blocked["decision"]["action"] == "block"
+    assert blocked["decision"]["policy_version"] == "1"
+
+    (tmp_path / "house.yaml").write_text("name: house\ncategories:\n  Explicit: {block: 99}\n")
+    assert json.loads(run("policy", "apply", "house.yaml", cwd=tmp_path).stdout)["version"] == 2
+    allowed = json.loads(run("moderate", "c.jpg", "--policy", "house", cwd=tmp_path).stdout)
+    assert allowed["decision"]["action"] == "allow"
+
+    rolled = json.loads(run("policy", "rollback", "house", cwd=tmp_path).stdout)
+    assert rolled["active_version"] == 1
+    listed = json.loads(run("policy", "versions", "house", cwd=tmp_path).stdout)
+    assert [(v["version"], v["active"]) for v in listed] == [(1, True), (2, False)]
+
+
+def test_an_invalid_file_is_refused_with_its_code(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("name: bad\ncategories:\n  Violence: {block: 101}\n")
+    refused = run("policy", "apply", "bad.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "InvalidPolicy" in refused.stderr and "from 0 to 100" in refused.stderr

@@ -1,0 +1,70 @@
+"""Policies over HTTP: versions, activation, rollback. Reading needs any role; changing, admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Body, Request
+
+from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.errors import InvalidPolicy
+from vigil.service.principal import Role, require_role
+
+router = APIRouter(prefix="/v1/policies")
+
+
+@router.get("", summary="Every policy with its active version")
+def list_policies(vigil: VigilDep, _who: PrincipalDep) -> dict[str, Any]:
+    return {"policies": vigil.policies.summary()}
+
+
+@router.post("", status_code=201, summary="Submit a policy (YAML or JSON); a new version")
+async def submit_policy(
+    request: Request, vigil: VigilDep, who: PrincipalDep, activate: bool = True
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN)
+    text = await _policy_text(request)
+    return vigil.policies.submit(text, who.key_id, activate=activate)
+
+
+async def _policy_text(request: Request) -> str:
+    """The policy as YAML text: YAML bodies are kept as sent (comments and all), JSON objects
+    are converted so every version is stored in one form."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    if "json" in request.headers.get("content-type", ""):
+        try:
+            document = yaml.safe_load(body)  # JSON is YAML; errors come with line and column
+        except yaml.YAMLError as exc:
+            raise InvalidPolicy(f"the body is not valid JSON: {exc}") from exc
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return body
+
+
+@router.get("/{name}", summary="The active version, with its source")
+def get_policy(vigil: VigilDep, _who: PrincipalDep, name: str) -> dict[str, Any]:
+    return vigil.policies.describe(name)
+
+
+@router.get("/{name}/versions", summary="Every version of a policy")
+def list_versions(vigil: VigilDep, _who: PrincipalDep, name: str) -> dict[str, Any]:
+    return {"versions": vigil.policies.versions(name)}
+
+
+@router.get("/{name}/versions/{version}", summary="One version, with its source")
+def get_version(vigil: VigilDep, _who: PrincipalDep, name: str, version: int) -> dict[str, Any]:
+    return vigil.policies.describe(name, version)
+
+
+@router.post("/{name}/activate", summary="Make a version the active one")
+def activate(
+    vigil: VigilDep, who: PrincipalDep, name: str, version: Annotated[int, Body(embed=True)]
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN)
+    return vigil.policies.activate(name, version, who.key_id)
+
+
+@router.post("/{name}/rollback", summary="Activate the version before the active one")
+def rollback(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
+    require_role(who, Role.ADMIN)
+    return vigil.policies.rollback(name, who.key_id)
