@@ -190,13 +190,13 @@ class AssetService:
         sentences = [f"Asset {asset_id} is {asset['status']}."]
         decision = asset["decision"]
         if decision is None:
-            sentences.append(f"It was uploaded with moderation={asset['moderation']}.")
+            sentences.append(f"It was uploaded with moderation={asset['moderation_mode']}.")
         else:
             sentences.append(
                 f"Policy '{decision['policy']}' version {decision['policy_version']} decided "
                 f"{decision['action']} (rule {decision['rule']}): {decision['reason']}."
             )
-            if asset["moderation"] == Mode.MANUAL:
+            if asset["moderation_mode"] == Mode.MANUAL:
                 sentences.append("Moderation was manual, so the asset waited for a person.")
         for event in self.audit(asset_id, who):
             if event["action"] == "override":
@@ -265,7 +265,7 @@ class AssetService:
             "width": row.width,
             "height": row.height,
             "sha256": row.sha256,
-            "moderation": row.moderation_mode,
+            "moderation_mode": row.moderation_mode,
             "labels": [
                 label.to_dict() for label in above(labels, self.engine.settings.min_confidence)
             ],
