@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from vigil import taxonomy
 from vigil.errors import InvalidPolicy, PolicyNotFound
-from vigil.policy.model import Band, Policy
+from vigil.policy.model import Policy
+from vigil.policy.parsing import parse_categories, parse_qa_sample, parse_triggers
+from vigil.policy.parsing_context import parse_context, parse_rules
 
 BUILTIN_PACKAGE = "vigil.policy.policies"
+TOP_LEVEL_KEYS = frozenset(
+    {"name", "description", "context", "categories", "rules", "review_triggers", "qa_sample"}
+)
+
+
+class PolicyYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 scalars: only true/false are booleans and only plain decimals
+    are numbers, so region NO (Norway), audience 13_17 and time 22:00 stay strings instead of
+    YAML 1.1's false, 1317 and 1320."""
+
+
+_YAML11_SCALARS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+PolicyYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_SCALARS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?$"),
+    list("-+.0123456789"),
+)
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
@@ -23,24 +51,27 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidPolicy(f"{source}: 'name' must be a non-empty string")
-    categories = document.get("categories", {})
-    if not isinstance(categories, dict):
-        raise InvalidPolicy(f"{source}: 'categories' must be a mapping of label name to band")
-    unknown_keys = set(document) - {"name", "description", "categories"}
+    unknown_keys = set(document) - TOP_LEVEL_KEYS
     if unknown_keys:
         raise InvalidPolicy(f"{source}: unknown top-level keys {sorted(unknown_keys)}")
-    bands = {label: _parse_band(label, value, source) for label, value in categories.items()}
+    context = parse_context(document.get("context") or {}, source)
     return Policy(
         name=name,
         version=hashlib.sha256(text.encode()).hexdigest()[:12],
         description=str(document.get("description", "")),
-        bands=bands,
+        bands=parse_categories(document.get("categories", {}), source),
+        context=context,
+        rules=parse_rules(document.get("rules") or [], context, source),
+        review_triggers=parse_triggers(document.get("review_triggers") or [], source),
+        qa_percent=parse_qa_sample(document["qa_sample"], source)
+        if "qa_sample" in document
+        else 0.0,
     )
 
 
 def _load_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=PolicyYamlLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -50,31 +81,6 @@ def _load_yaml(text: str, source: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidPolicy(f"{source}: a policy is a YAML mapping with 'name' and 'categories'")
     return document
-
-
-def _parse_band(label: str, value: Any, source: str) -> Band:
-    if not taxonomy.is_label(label):
-        close = difflib.get_close_matches(label, list(taxonomy.LABELS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise InvalidPolicy(f"{source}: unknown label '{label}'{hint}")
-    if value == "ignore":
-        return Band(ignore=True)
-    if not isinstance(value, dict) or not value or set(value) - {"review", "block"}:
-        raise InvalidPolicy(
-            f"{source}: '{label}' must be 'ignore' or a mapping with 'review' and/or 'block'"
-        )
-    review, block = (_threshold(label, key, value.get(key), source) for key in ("review", "block"))
-    if review is not None and block is not None and review > block:
-        raise InvalidPolicy(f"{source}: '{label}' has review {review} above block {block}")
-    return Band(review=review, block=block)
-
-
-def _threshold(label: str, key: str, value: Any, source: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-        raise InvalidPolicy(f"{source}: '{label}.{key}' must be a number from 0 to 100")
-    return float(value)
 
 
 class PolicyStore:
