@@ -35,3 +35,12 @@ def test_an_invalid_file_is_refused_with_its_code(tmp_path: Path) -> None:
     refused = run("policy", "apply", "bad.yaml", cwd=tmp_path)
     assert refused.returncode == 2
     assert "InvalidPolicy" in refused.stderr and "from 0 to 100" in refused.stderr
+
+
+def test_moderate_with_context(tmp_path: Path) -> None:
+    (tmp_path / "c.jpg").write_bytes(coffee_jpeg())
+    child = run("moderate", "c.jpg", "--context", "audience=under_13", cwd=tmp_path)
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout)["decision"]["context"]["audience"] == "under_13"
+    bad = run("moderate", "c.jpg", "--context", "planet=mars", cwd=tmp_path)
+    assert bad.returncode == 2 and "InvalidParameter" in bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,8 @@ from rich.table import Table
 
 from vigil.cli_output import err, fail
 from vigil.cli_policy import policy_app
-from vigil.errors import VigilError
+from vigil.errors import InvalidParameter, VigilError
+from vigil.policy.context import resolve_context
 from vigil.policy.model import Policy
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.scan import ScanSummary
@@ -93,13 +95,19 @@ def moderate(
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.JSON,
     min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+    context: Annotated[
+        list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
+    ] = None,
 ) -> None:
     """Moderate images; one JSON object per file (exit 1 if any file was refused)."""
     engine, chosen = _engine(policy)
+    raw_context = _checked_context(chosen, context or [])
     refused = False
     for path in paths:
         try:
-            outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), chosen)
+            outcome: ModerationResult | VigilError = engine.moderate(
+                path.read_bytes(), chosen, raw_context
+            )
         except VigilError as exc:
             outcome = exc
         except OSError as exc:
@@ -127,9 +135,13 @@ def scan(
     min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=64)] = 8,
+    context: Annotated[
+        list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
+    ] = None,
 ) -> None:
     """Moderate every file under a folder, recursively, and summarise."""
     engine, chosen = _engine(policy)
+    raw_context = _checked_context(chosen, context or [])
     files = list(_files(directory))
     summary = ScanSummary()
     sink = report.open("w", encoding="utf-8") if report else None
@@ -139,7 +151,7 @@ def scan(
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
                 for path, outcome in zip(
-                    chunk, _moderate_files(engine, chunk, chosen), strict=True
+                    chunk, _moderate_files(engine, chunk, chosen, raw_context), strict=True
                 ):
                     summary.add(str(path), outcome, min_confidence)
                     if sink:
@@ -153,9 +165,24 @@ def scan(
 
 
 def _moderate_files(
-    engine: ModerationEngine, paths: list[Path], policy: Policy
+    engine: ModerationEngine, paths: list[Path], policy: Policy, context: dict[str, str]
 ) -> list[ModerationResult | VigilError]:
-    return engine.moderate_batch([path.read_bytes() for path in paths], policy)
+    return engine.moderate_batch([path.read_bytes() for path in paths], policy, context)
+
+
+def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:
+    """``--context KEY=VALUE`` pairs, refused up front if the policy does not accept them."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(InvalidParameter(f"--context takes KEY=VALUE, got '{pair}'"))
+        parsed[key.strip()] = value.strip()
+    try:
+        resolve_context(policy, parsed, datetime.now(UTC))
+    except VigilError as exc:
+        fail(exc)
+    return parsed
 
 
 @app.command()

@@ -118,5 +118,36 @@ def test_explain_says_why_in_words(client: TestClient, keys: Keys) -> None:
     explained = client.get(f"/v1/assets/{asset['id']}/explain", headers=keys.auth("uploader"))
     text = explained.json()["explanation"]
     assert f"Asset {asset['id']} is approved." in text
-    assert "Policy 'block-all' version 1 decided block (rule Explicit.block)" in text
+    assert "Blocked (rejected into quarantine) by policy 'block-all' (version 1)." in text
     assert "from rejected to approved: a coffee cup." in text
+
+
+def test_context_fields_choose_rules_and_bad_context_is_refused(
+    client: TestClient, keys: Keys
+) -> None:
+    submit(
+        client,
+        keys,
+        "name: kids\ncontext:\n  audience: adult\ncategories:\n  Explicit: {block: 99}\n"
+        "rules:\n  - name: minors\n    when: {audience: [under_13]}\n"
+        "    categories: {Explicit: {block: 0}}\n",
+    )
+
+    def post(**form: str) -> dict[str, object]:
+        response = client.post(
+            "/v1/assets",
+            headers=keys.auth("uploader"),
+            files={"file": ("c.jpg", coffee_jpeg())},
+            data={"policy": "kids", **form},
+        )
+        body: dict[str, object] = response.json()
+        return body
+
+    assert post()["status"] == "approved"
+    child = post(audience="under_13")
+    assert child["status"] == "rejected"
+    assert child["decision"]["context"]["audience"] == "under_13"  # type: ignore[index]
+    refused = post(region="DE")  # the policy declares no region
+    assert refused["error"]["code"] == "InvalidParameter"  # type: ignore[index]
+    wrong = post(audience="toddlers")
+    assert wrong["error"]["code"] == "InvalidParameter"  # type: ignore[index]

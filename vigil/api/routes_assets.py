@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
 from vigil.service.assets import Mode, parse_enum
 
 router = APIRouter(prefix="/v1")
+
+
+def context_fields(
+    region: Annotated[str | None, Form(description="ISO 3166-1 alpha-2 country code")] = None,
+    audience: Annotated[str | None, Form(description="under_13, 13_17 or adult")] = None,
+    surface: Annotated[str | None, Form(description="where the upload appears")] = None,
+    trust: Annotated[str | None, Form(description="the uploader's trust level")] = None,
+) -> dict[str, str]:
+    """The policy context a request carries; keys left out take the policy's defaults."""
+    given = {"region": region, "audience": audience, "surface": surface, "trust": trust}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+ContextDep = Annotated[dict[str, str], Depends(context_fields)]
 
 
 class Override(BaseModel):
@@ -22,12 +36,13 @@ class Override(BaseModel):
 def moderate(
     vigil: VigilDep,
     _who: PrincipalDep,
+    context: ContextDep,
     file: Annotated[UploadFile, File()],
     policy: Annotated[str | None, Form()] = None,
     min_confidence: Annotated[float | None, Form(ge=0, le=100)] = None,
 ) -> dict[str, Any]:
     data = read_upload(file, vigil.settings.max_upload_bytes)
-    result = vigil.engine.moderate(data, vigil.policy(policy))
+    result = vigil.engine.moderate(data, vigil.policy(policy), context)
     floor = vigil.settings.min_confidence if min_confidence is None else min_confidence
     return {"file": file.filename or "", **result.to_dict(floor)}
 
@@ -36,6 +51,7 @@ def moderate(
 def upload(
     vigil: VigilDep,
     who: PrincipalDep,
+    context: ContextDep,
     file: Annotated[UploadFile, File()],
     moderation: Annotated[str, Form()] = "auto",
     policy: Annotated[str | None, Form()] = None,
@@ -43,7 +59,12 @@ def upload(
     mode = parse_enum(Mode, moderation, "moderation mode")
     data = read_upload(file, vigil.settings.max_upload_bytes)
     return vigil.assets.upload(
-        data, filename=file.filename or "", owner=who, mode=mode, policy_name=policy
+        data,
+        filename=file.filename or "",
+        owner=who,
+        mode=mode,
+        policy_name=policy,
+        context=context,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,8 @@ from vigil.errors import InvalidPolicy, PolicyNotFound
 from vigil.policy.model import Policy
 from vigil.policy.parsing import parse_categories, parse_qa_sample, parse_triggers
 from vigil.policy.parsing_context import parse_context, parse_rules
+from vigil.policy.sources import policy_sources
 
-BUILTIN_PACKAGE = "vigil.policy.policies"
 TOP_LEVEL_KEYS = frozenset(
     {"name", "description", "context", "categories", "rules", "review_triggers", "qa_sample"}
 )
@@ -84,20 +83,14 @@ def _load_yaml(text: str, source: str) -> dict[str, Any]:
 
 
 class PolicyStore:
-    """Policies by name: the built-in ones, overridden by files in an optional directory."""
+    """Policies by name straight from the files (no database): the built-in ones, overridden
+    by files in an optional directory. The service uses the database's versions instead."""
 
     def __init__(self, extra_dir: Path | None = None) -> None:
         self._policies: dict[str, Policy] = {}
-        for entry in resources.files(BUILTIN_PACKAGE).iterdir():
-            if entry.name.endswith(".yaml"):
-                self._add(entry.read_text(encoding="utf-8"), f"built-in {entry.name}")
-        if extra_dir is not None and extra_dir.is_dir():
-            for path in sorted(extra_dir.glob("*.y*ml")):
-                self._add(path.read_text(encoding="utf-8"), str(path))
-
-    def _add(self, text: str, source: str) -> None:
-        policy = parse_policy(text, source=source)
-        self._policies[policy.name] = policy
+        for source in policy_sources(extra_dir):
+            policy = parse_policy(source.text, source=source.origin)
+            self._policies[policy.name] = policy
 
     def get(self, name: str) -> Policy:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ from vigil.errors import (
     InvalidTransition,
 )
 from vigil.labels import ModerationLabel, above
+from vigil.policy.explain import explain as explain_decision
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.policies import PolicyRepository
 from vigil.service.principal import Principal, Role, require_role
@@ -90,6 +92,7 @@ class AssetService:
         owner: Principal,
         mode: Mode = Mode.AUTO,
         policy_name: str | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Moderate and store an upload. Nothing is written for a refused one."""
         require_role(owner, Role.ADMIN, Role.UPLOADER)
@@ -99,7 +102,7 @@ class AssetService:
             status = Status.APPROVED
         else:
             policy = self.policies.get(policy_name or self.engine.settings.default_policy)
-            result = self.engine.moderate(data, policy)
+            result = self.engine.moderate(data, policy, context)
             image = result.image
             status = (
                 STATUS_FOR_ACTION[result.decision.action] if mode is Mode.AUTO else Status.PENDING
@@ -192,10 +195,7 @@ class AssetService:
         if decision is None:
             sentences.append(f"It was uploaded with moderation={asset['moderation_mode']}.")
         else:
-            sentences.append(
-                f"Policy '{decision['policy']}' version {decision['policy_version']} decided "
-                f"{decision['action']} (rule {decision['rule']}): {decision['reason']}."
-            )
+            sentences.append(explain_decision(decision))
             if asset["moderation_mode"] == Mode.MANUAL:
                 sentences.append("Moderation was manual, so the asset waited for a person.")
         for event in self.audit(asset_id, who):

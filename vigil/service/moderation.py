@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil import __version__
@@ -14,6 +16,7 @@ from vigil.errors import NotReady, VigilError
 from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
+from vigil.policy.context import resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
 from vigil.settings import Settings
@@ -100,30 +103,35 @@ class ModerationEngine:
                 found.extend(detections)
         return per_image
 
-    def moderate(self, data: bytes, policy: Policy) -> ModerationResult:
-        (outcome,) = self.moderate_batch([data], policy)
+    def moderate(
+        self, data: bytes, policy: Policy, context: Mapping[str, str] | None = None
+    ) -> ModerationResult:
+        (outcome,) = self.moderate_batch([data], policy, context)
         if isinstance(outcome, VigilError):
             raise outcome
         return outcome
 
     def moderate_batch(
-        self, items: Sequence[bytes], policy: Policy
+        self, items: Sequence[bytes], policy: Policy, context: Mapping[str, str] | None = None
     ) -> list[ModerationResult | VigilError]:
-        """A result, or the refusal, for each item; decodable items share detector batches."""
+        """A result, or the refusal, for each item; decodable items share detector batches.
+        ``context`` (region, audience, ...) is checked against the policy before any work."""
+        resolved = resolve_context(policy, context or {}, datetime.now(UTC))
         images = [self._decode_or_refusal(data) for data in items]
         decoded = [image for image in images if isinstance(image, DecodedImage)]
         found = iter(self.detect(decoded) if decoded else [])
         outcomes: list[ModerationResult | VigilError] = []
-        for image in images:
+        for data, image in zip(items, images, strict=True):
             if isinstance(image, VigilError):
                 outcomes.append(image)
                 continue
             detections = next(found)
             labels = build_labels(detections)
+            # The QA sample is keyed on the bytes, so a retried upload makes the same choice.
+            sample_key = hashlib.sha256(data).hexdigest()
+            decision = evaluate(labels, policy, context=resolved, sample_key=sample_key)
             outcomes.append(
-                ModerationResult(
-                    image, labels, detections, self.model_version, evaluate(labels, policy)
-                )
+                ModerationResult(image, labels, detections, self.model_version, decision)
             )
         return outcomes
 
