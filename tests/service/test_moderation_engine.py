@@ -42,3 +42,17 @@ def test_a_batch_keeps_order_and_refusals_in_place(engine: ModerationEngine) -> 
         (lab.name, round(lab.confidence, 2)) for lab in alone.labels
     ]
     assert (first.image.width, third.image.width) == (512, 600)
+
+
+def test_stored_detections_rebuild_the_same_labels_and_decision(engine: ModerationEngine) -> None:
+    from vigil.detectors.base import Detection
+    from vigil.labels import build_labels
+    from vigil.policy.evaluate import evaluate
+
+    result = engine.moderate(astronaut_jpeg(), DEFAULT)
+    stored = [Detection.from_dict(found.to_dict()) for found in result.detections]
+    rebuilt = build_labels(stored)
+    assert [(lab.name, round(lab.confidence, 2)) for lab in rebuilt] == [
+        (lab.name, round(lab.confidence, 2)) for lab in result.labels
+    ]
+    assert evaluate(rebuilt, DEFAULT).action == result.decision.action

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from vigil.media.image import DecodedImage
 
@@ -27,6 +27,32 @@ class Detection:
     confidence: float
     detector: str
     box: Box | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public shape (an entry of ``Detections``), also how detections are stored."""
+        shown: dict[str, Any] = {
+            "Detector": self.detector,
+            "Name": self.label,
+            "Confidence": round(self.confidence, 3),
+        }
+        if self.box is not None:
+            shown["BoundingBox"] = {
+                "Left": round(self.box.left, 4),
+                "Top": round(self.box.top, 4),
+                "Width": round(self.box.width, 4),
+                "Height": round(self.box.height, 4),
+            }
+        return shown
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Detection:
+        box = data.get("BoundingBox")
+        return cls(
+            label=data["Name"],
+            confidence=float(data["Confidence"]),
+            detector=data["Detector"],
+            box=Box(box["Left"], box["Top"], box["Width"], box["Height"]) if box else None,
+        )
 
 
 class Detector(Protocol):

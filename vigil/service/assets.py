@@ -122,6 +122,7 @@ class AssetService:
             moderation_mode=mode.value,
             storage_area=area_for(status).value,
             labels=[label.to_dict() for label in result.labels] if result else [],
+            detections=[found.to_dict() for found in result.detections] if result else [],
             content_types=result.content_types if result else [],
             model_version=result.model_version if result else "",
             decision=result.decision.to_dict() if result else None,

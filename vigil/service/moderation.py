@@ -38,7 +38,7 @@ class ModerationResult:
         return {
             "ModerationLabels": [label.to_dict() for label in above(self.labels, min_confidence)],
             "Detections": [
-                detection_dict(found)
+                found.to_dict()
                 for found in sorted(self.detections, key=lambda d: -d.confidence)
                 if found.confidence >= min_confidence
             ],
@@ -46,24 +46,6 @@ class ModerationResult:
             "ContentTypes": self.content_types,
             "decision": self.decision.to_dict(),
         }
-
-
-def detection_dict(found: Detection) -> dict[str, Any]:
-    """One detector's own finding; several detectors may score the same label."""
-    shown: dict[str, Any] = {
-        "Detector": found.detector,
-        "Name": found.label,
-        "Confidence": round(found.confidence, 3),
-    }
-    if found.box is not None:
-        box = found.box
-        shown["BoundingBox"] = {
-            "Left": round(box.left, 4),
-            "Top": round(box.top, 4),
-            "Width": round(box.width, 4),
-            "Height": round(box.height, 4),
-        }
-    return shown
 
 
 class ModerationEngine:

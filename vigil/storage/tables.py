@@ -40,6 +40,9 @@ class AssetRow(Base):
     moderation_mode: Mapped[str] = mapped_column(String(16))
     storage_area: Mapped[str] = mapped_column(String(16))
     labels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What each detector said before merging: policies can be replayed on it without
+    # re-running inference (labels alone lose which scores were direct).
+    detections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     content_types: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model_version: Mapped[str] = mapped_column(String(200), default="")
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
