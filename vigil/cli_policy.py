@@ -1,11 +1,11 @@
-"""`vigil policy ...`: versions, activation and rollback from the command line."""
+"""`vigil policy ...`: versions, activation, rollback and simulation from the command line."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,12 +13,22 @@ from vigil.cli_output import fail
 from vigil.errors import VigilError
 from vigil.settings import load_settings
 
-policy_app = typer.Typer(help="Policies: versions, activation, rollback.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from vigil.service.context import Vigil
+
+policy_app = typer.Typer(
+    help="Policies: versions, activation, rollback, simulation.", no_args_is_help=True
+)
 CLI_ACTOR = "cli"
 
 
 def _run(action: Callable[[Any], Any]) -> None:
     """Call ``action`` with the policy repository and print its result as JSON."""
+    _run_vigil(lambda vigil: action(vigil.policies))
+
+
+def _run_vigil(action: Callable[[Vigil], Any]) -> None:
+    """Call ``action`` with the running services and print its result as JSON."""
     from vigil.service.context import build, prepare_database
 
     try:
@@ -26,7 +36,7 @@ def _run(action: Callable[[Any], Any]) -> None:
         prepare_database(settings)
         vigil = build(settings)
         try:
-            result = action(vigil.policies)
+            result = action(vigil)
         finally:
             vigil.close()
     except VigilError as exc:
@@ -74,3 +84,59 @@ def activate_version(name: str, version: int) -> None:
 def rollback(name: str) -> None:
     """Activate the version before the active one."""
     _run(lambda repo: repo.rollback(name, CLI_ACTOR))
+
+
+@policy_app.command("simulate")
+def simulate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    since: Annotated[
+        str | None, typer.Option(help="Only assets since: 12h, 30d, 2w or an ISO date.")
+    ] = None,
+    against: Annotated[
+        str | None, typer.Option(help="Compare with this policy. Default: the file's name.")
+    ] = None,
+) -> None:
+    """What a policy file would decide on the stored assets, against the active version
+    (nothing is stored). JSON on stdout, a summary on stderr."""
+    from vigil.service.simulation import parse_since, simulate_text
+
+    text = file.read_text(encoding="utf-8")
+
+    def action(vigil: Vigil) -> dict[str, Any]:
+        report = simulate_text(
+            vigil.db,
+            vigil.policies,
+            text,
+            against=against,
+            since=parse_since(since),
+            origin=str(file),
+        )
+        typer.echo(report.summary(), err=True)
+        return report.to_dict()
+
+    _run_vigil(action)
+
+
+@policy_app.command("suggest")
+def suggest(
+    target_precision: Annotated[
+        float, typer.Option(help="Share of blocked assets people must have rejected.")
+    ] = 0.95,
+    target_recall: Annotated[
+        float, typer.Option(help="Share of rejected assets the review threshold must reach.")
+    ] = 0.95,
+    since: Annotated[
+        str | None, typer.Option(help="Only assets since: 12h, 30d, 2w or an ISO date.")
+    ] = None,
+) -> None:
+    """Block and review thresholds per category, from people's final decisions."""
+    from vigil.service import simulation
+
+    def action(vigil: Vigil) -> dict[str, Any]:
+        start = simulation.parse_since(since)
+        found = simulation.suggest(vigil.db, target_precision, start, target_recall=target_recall)
+        return simulation.suggestions_view(
+            found, target_precision=target_precision, target_recall=target_recall, since=start
+        )
+
+    _run_vigil(action)

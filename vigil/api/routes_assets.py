@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
-from vigil.service.assets import Mode, parse_enum
 
 router = APIRouter(prefix="/v1")
 
@@ -53,16 +52,18 @@ def upload(
     who: PrincipalDep,
     context: ContextDep,
     file: Annotated[UploadFile, File()],
-    moderation: Annotated[str, Form()] = "auto",
+    moderation: Annotated[
+        str, Form(description="auto, manual, none, or aws_rek[:category:threshold...][|manual]")
+    ] = "auto",
     policy: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    mode = parse_enum(Mode, moderation, "moderation mode")
+    plan = vigil.assets.moderation_plan(moderation)  # refused before the upload is read
     data = read_upload(file, vigil.settings.max_upload_bytes)
     return vigil.assets.upload(
         data,
         filename=file.filename or "",
         owner=who,
-        mode=mode,
+        plan=plan,
         policy_name=policy,
         context=context,
     )

@@ -20,6 +20,7 @@ from vigil.errors import (
     InvalidTransition,
 )
 from vigil.labels import ModerationLabel, above
+from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.explain import explain as explain_decision
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.policies import PolicyRepository
@@ -46,6 +47,8 @@ class Mode(StrEnum):
 
 
 STATUS_FOR_ACTION = {"allow": Status.APPROVED, "review": Status.REVIEW, "block": Status.REJECTED}
+# A step's status: an asset status, or "aborted" when an earlier step rejected the asset.
+ABORTED = "aborted"
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -93,21 +96,22 @@ class AssetService:
         mode: Mode = Mode.AUTO,
         policy_name: str | None = None,
         context: Mapping[str, str] | None = None,
+        plan: ModerationPlan | None = None,
     ) -> dict[str, Any]:
-        """Moderate and store an upload. Nothing is written for a refused one."""
+        """Moderate and store an upload. Nothing is written for a refused one. ``plan`` (from
+        ``moderation_plan``) takes precedence over ``mode``."""
         require_role(owner, Role.ADMIN, Role.UPLOADER)
+        plan = plan or parse_moderation(mode.value)
         result: ModerationResult | None = None
-        if mode is Mode.NONE:
-            image = self.engine.decode(data)  # intake limits hold even without moderation
-            status = Status.APPROVED
-        else:
-            policy = self.policies.get(policy_name or self.engine.settings.default_policy)
-            result = self.engine.moderate(data, policy, context)
+        if plan.detects:
+            chosen = self.policies.get(policy_name or self.engine.settings.default_policy)
+            result = self.engine.moderate(data, apply_thresholds(chosen, plan.thresholds), context)
             image = result.image
-            status = (
-                STATUS_FOR_ACTION[result.decision.action] if mode is Mode.AUTO else Status.PENDING
-            )
+        else:
+            image = self.engine.decode(data)  # intake limits hold even without moderation
         now = datetime.now(UTC)
+        steps = _run_steps(plan, result, now)
+        status = _asset_status(steps)
         row = AssetRow(
             id=secrets.token_hex(12),
             owner_key_id=owner.key_id,
@@ -119,7 +123,8 @@ class AssetService:
             height=image.height,
             sha256=hashlib.sha256(data).hexdigest(),
             status=status.value,
-            moderation_mode=mode.value,
+            moderation_mode=plan.raw,
+            moderation_steps=steps,
             storage_area=area_for(status).value,
             labels=[label.to_dict() for label in result.labels] if result else [],
             detections=[found.to_dict() for found in result.detections] if result else [],
@@ -132,11 +137,19 @@ class AssetService:
         # Blob first, row second: a crash in between leaves an orphan blob, which the worker
         # sweeps; never a row without its bytes.
         self.blobs.put(area_for(status), row.id, data)
-        reason = result.decision.reason if result and mode is Mode.AUTO else f"moderation={mode}"
+        # The policy's reason when the automatic step settled the status, else the mode.
+        decided = result is not None and status is not Status.PENDING
+        reason = result.decision.reason if result and decided else f"moderation={plan.raw}"
         with self.db.session() as session:
             session.add(row)
             session.add(_audit(row.id, SYSTEM_ACTOR, "created", None, status, reason, now))
         return self._view(row)
+
+    @staticmethod
+    def moderation_plan(moderation: str) -> ModerationPlan:
+        """The steps a ``moderation`` field asks for: ``auto``, ``manual``, ``none`` or a
+        Cloudinary string (docs/cloudinary.md); InvalidParameter names what is wrong."""
+        return parse_moderation(moderation)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -197,8 +210,7 @@ class AssetService:
             sentences.append(f"It was uploaded with moderation={asset['moderation_mode']}.")
         else:
             sentences.append(explain_decision(decision))
-            if asset["moderation_mode"] == Mode.MANUAL:
-                sentences.append("Moderation was manual, so the asset waited for a person.")
+            sentences.extend(_manual_sentence(asset))
         for event in self.audit(asset_id, who):
             if event["action"] == "override":
                 why = f": {event['reason']}" if event["reason"] else ""
@@ -230,12 +242,18 @@ class AssetService:
         if source is not destination:
             self.blobs.copy(row.id, source, destination)
         now = datetime.now(UTC)
+        steps = _settle_manual_step(row.moderation_steps, target, now)
         with self.db.session() as session:
             # Compare-and-set on the status, so two concurrent overrides can't both apply.
             changed = session.execute(
                 update(AssetRow)
                 .where(AssetRow.id == row.id, AssetRow.status == current.value)
-                .values(status=target.value, storage_area=destination.value, updated_at=now)
+                .values(
+                    status=target.value,
+                    storage_area=destination.value,
+                    moderation_steps=steps,
+                    updated_at=now,
+                )
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise InvalidTransition(f"asset {asset_id} changed meanwhile; reload and retry")
@@ -267,6 +285,7 @@ class AssetService:
             "height": row.height,
             "sha256": row.sha256,
             "moderation_mode": row.moderation_mode,
+            "moderation": row.moderation_steps,
             "labels": [
                 label.to_dict() for label in above(labels, self.engine.settings.min_confidence)
             ],
@@ -276,6 +295,58 @@ class AssetService:
             "created_at": _iso(row.created_at),
             "updated_at": _iso(row.updated_at),
         }
+
+
+def _run_steps(
+    plan: ModerationPlan, result: ModerationResult | None, now: datetime
+) -> list[dict[str, Any]]:
+    """Each step's outcome in order; once a step rejects, the steps after it are aborted."""
+    steps: list[dict[str, Any]] = []
+    for kind in plan.steps:
+        halted = bool(steps) and steps[-1]["status"] in (Status.REJECTED, ABORTED)
+        status = ABORTED if halted else _step_status(kind, result)
+        step: dict[str, Any] = {"kind": kind, "status": status, "updated_at": _iso(now)}
+        if kind == "aws_rek":
+            step["thresholds"] = plan.thresholds_view()
+        steps.append(step)
+    return steps
+
+
+def _step_status(kind: str, result: ModerationResult | None) -> str:
+    if kind == "none":
+        return Status.APPROVED.value
+    if kind == "manual" or result is None:
+        return Status.PENDING.value
+    return STATUS_FOR_ACTION[result.decision.action].value
+
+
+def _asset_status(steps: list[dict[str, Any]]) -> Status:
+    """Rejected if any step rejected, else what the last step says (pending for manual)."""
+    statuses = [step["status"] for step in steps]
+    return Status.REJECTED if Status.REJECTED in statuses else Status(statuses[-1])
+
+
+def _settle_manual_step(
+    steps: list[dict[str, Any]], target: Status, now: datetime
+) -> list[dict[str, Any]]:
+    """A person's override answers a pending manual step; other steps keep what they said."""
+    return [
+        {**step, "status": target.value, "updated_at": _iso(now)}
+        if step["kind"] == "manual" and step["status"] == Status.PENDING
+        else step
+        for step in steps
+    ]
+
+
+def _manual_sentence(asset: Mapping[str, Any]) -> list[str]:
+    manual = [step for step in asset["moderation"] if step["kind"] == "manual"]
+    if asset["moderation_mode"] == Mode.MANUAL:
+        return ["Moderation was manual, so the asset waited for a person."]
+    if manual and manual[0]["status"] == ABORTED:
+        return ["The manual step was aborted because the automatic step rejected the asset."]
+    if manual:
+        return ["A manual step followed the automatic one, so the asset waited for a person."]
+    return []
 
 
 def _audit(

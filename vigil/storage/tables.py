@@ -37,7 +37,8 @@ class AssetRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
-    moderation_mode: Mapped[str] = mapped_column(String(16))
+    # The moderation field as given: a Cloudinary string can be long (0004 widened it).
+    moderation_mode: Mapped[str] = mapped_column(String(500))
     storage_area: Mapped[str] = mapped_column(String(16))
     labels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # What each detector said before merging: policies can be replayed on it without
@@ -46,6 +47,8 @@ class AssetRow(Base):
     content_types: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model_version: Mapped[str] = mapped_column(String(200), default="")
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Each moderation step's outcome in order ({"kind", "status", "updated_at", ...}).
+    moderation_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

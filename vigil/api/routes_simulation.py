@@ -1,0 +1,48 @@
+"""Policy simulation over HTTP: replay a candidate policy on stored assets, and thresholds
+suggested by people's decisions. Admins and reviewers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.routes_policies import _policy_text
+from vigil.service.principal import Role, require_role
+from vigil.service.simulation import parse_since, simulate_text, suggest, suggestions_view
+
+# Included before the policies router: GET /v1/policies/suggest would otherwise be taken for
+# the policy named "suggest".
+router = APIRouter(prefix="/v1/policies")
+
+
+@router.get("/suggest", summary="Block and review thresholds suggested by people's decisions")
+def suggest_thresholds(
+    vigil: VigilDep,
+    who: PrincipalDep,
+    target_precision: float = 0.95,
+    target_recall: float = 0.95,
+    since: str | None = None,
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN, Role.REVIEWER)
+    start = parse_since(since)
+    found = suggest(vigil.db, target_precision, start, target_recall=target_recall)
+    return suggestions_view(
+        found, target_precision=target_precision, target_recall=target_recall, since=start
+    )
+
+
+@router.post("/{name}/simulate", summary="What a candidate policy would decide (not stored)")
+async def simulate_policy(
+    request: Request, vigil: VigilDep, who: PrincipalDep, name: str, since: str | None = None
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN, Role.REVIEWER)
+    start = parse_since(since)
+    text = await _policy_text(request)
+    # Seconds of CPU on a large database: off the event loop.
+    report = await run_in_threadpool(
+        simulate_text, vigil.db, vigil.policies, text, against=name, since=start
+    )
+    return report.to_dict()
