@@ -44,3 +44,19 @@ def test_moderate_with_context(tmp_path: Path) -> None:
     assert json.loads(child.stdout)["decision"]["context"]["audience"] == "under_13"
     bad = run("moderate", "c.jpg", "--context", "planet=mars", cwd=tmp_path)
     assert bad.returncode == 2 and "InvalidParameter" in bad.stderr
+
+
+def test_shadow_from_the_cli(tmp_path: Path) -> None:
+    (tmp_path / "house.yaml").write_text("name: house\ncategories:\n  Explicit: {block: 99}\n")
+    run("policy", "apply", "house.yaml", cwd=tmp_path)
+    (tmp_path / "house.yaml").write_text("name: house\ncategories:\n  Explicit: {block: 0}\n")
+    run("policy", "apply", "house.yaml", "--no-activate", cwd=tmp_path)
+    started = run("policy", "shadow", "house", "2", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["shadow_version"] == 2
+    neither = run("policy", "shadow", "house", cwd=tmp_path)
+    assert neither.returncode == 2 and "InvalidParameter" in neither.stderr
+    stopped = run("policy", "shadow", "house", "--stop", cwd=tmp_path)
+    assert json.loads(stopped.stdout)["shadow_version"] is None
+    report = json.loads(run("policy", "shadow-report", "house", cwd=tmp_path).stdout)
+    assert report == {"policy": "house", "versions": []}

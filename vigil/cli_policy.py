@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vigil.cli_output import fail
-from vigil.errors import VigilError
+from vigil.errors import InvalidParameter, VigilError
 from vigil.settings import load_settings
 
 if TYPE_CHECKING:
@@ -140,3 +140,26 @@ def suggest(
         )
 
     _run_vigil(action)
+
+
+@policy_app.command("shadow")
+def shadow(
+    name: str,
+    version: Annotated[int | None, typer.Argument(help="Version to shadow.")] = None,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop shadowing.")] = False,
+) -> None:
+    """Evaluate a version beside the active one on live traffic, never acting on it."""
+    if (version is not None) != stop:
+        _run(lambda repo: repo.set_shadow(name, version, CLI_ACTOR))
+    else:
+        fail(InvalidParameter("give a VERSION to shadow, or --stop"))
+
+
+@policy_app.command("shadow-report")
+def shadow_report_command(
+    name: str, version: Annotated[int | None, typer.Option(help="One shadow version.")] = None
+) -> None:
+    """Where the shadow's would-be decisions differ from those acted on."""
+    from vigil.service.shadow import shadow_report
+
+    _run(lambda repo: shadow_report(repo.db, name, version))

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
 from vigil.errors import InvalidPolicy
 from vigil.service.principal import Role, require_role
+from vigil.service.shadow import shadow_report as report_shadow
 
 router = APIRouter(prefix="/v1/policies")
 
@@ -68,3 +70,24 @@ def activate(
 def rollback(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
     require_role(who, Role.ADMIN)
     return vigil.policies.rollback(name, who.key_id)
+
+
+class ShadowRequest(BaseModel):
+    version: int | None = Field(None, description="The version to shadow; null stops shadowing.")
+
+
+@router.put("/{name}/shadow", summary="Evaluate a version in shadow on live traffic")
+def set_shadow(
+    vigil: VigilDep, who: PrincipalDep, name: str, body: ShadowRequest
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN)
+    return vigil.policies.set_shadow(name, body.version, who.key_id)
+
+
+@router.get("/{name}/shadow/report", summary="Where the shadow's decisions differ")
+def shadow_report(
+    vigil: VigilDep, who: PrincipalDep, name: str, version: int | None = None
+) -> dict[str, Any]:
+    require_role(who, Role.ADMIN, Role.REVIEWER)
+    vigil.policies.describe(name)  # PolicyNotFound for an unknown name
+    return report_shadow(vigil.db, name, version)

@@ -22,9 +22,11 @@ from vigil.errors import (
 from vigil.labels import ModerationLabel, above
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.explain import explain as explain_decision
+from vigil.policy.model import Decision
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.policies import PolicyRepository
 from vigil.service.principal import Principal, Role, require_role
+from vigil.service.shadow import shadow_decision
 from vigil.storage.blobs import Area, BlobStore
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow
@@ -107,8 +109,10 @@ class AssetService:
             chosen = self.policies.get(policy_name or self.engine.settings.default_policy)
             result = self.engine.moderate(data, apply_thresholds(chosen, plan.thresholds), context)
             image = result.image
+            shadow = self._shadow(chosen.name, plan, result, context, data)
         else:
             image = self.engine.decode(data)  # intake limits hold even without moderation
+            shadow = None
         now = datetime.now(UTC)
         steps = _run_steps(plan, result, now)
         status = _asset_status(steps)
@@ -131,6 +135,7 @@ class AssetService:
             content_types=result.content_types if result else [],
             model_version=result.model_version if result else "",
             decision=result.decision.to_dict() if result else None,
+            shadow_decision=shadow.to_dict() if shadow else None,
             created_at=now,
             updated_at=now,
         )
@@ -144,6 +149,22 @@ class AssetService:
             session.add(row)
             session.add(_audit(row.id, SYSTEM_ACTOR, "created", None, status, reason, now))
         return self._view(row)
+
+    def _shadow(
+        self,
+        name: str,
+        plan: ModerationPlan,
+        result: ModerationResult,
+        context: Mapping[str, str] | None,
+        data: bytes,
+    ) -> Decision | None:
+        """The shadow version's would-be decision, recorded and never acted on."""
+        candidate = self.policies.shadow(name)
+        if candidate is None:
+            return None
+        candidate = apply_thresholds(candidate, plan.thresholds)
+        sample_key = hashlib.sha256(data).hexdigest()
+        return shadow_decision(result.labels, candidate, context, sample_key)
 
     @staticmethod
     def moderation_plan(moderation: str) -> ModerationPlan:

@@ -47,6 +47,25 @@ class PolicyRepository:
             self._parsed[(name, number)] = policy
         return policy
 
+    def shadow(self, name: str) -> Policy | None:
+        """The candidate version evaluated beside the active one, if any."""
+        with self.db.session() as session:
+            row = session.get(PolicyRow, name)
+            version = row.shadow_version if row is not None else None
+        return None if version is None else self.get(name, version)
+
+    def set_shadow(self, name: str, version: int | None, actor: str) -> dict[str, Any]:
+        """Evaluate ``version`` in shadow on live traffic (``None`` stops it)."""
+        with self.db.session() as session:
+            row = self._row(session, name)
+            if version is not None:
+                self._version_row(session, name, version)  # PolicyNotFound if there is none
+                if version == row.active_version:
+                    raise InvalidTransition(f"version {version} of '{name}' is the active one")
+            row.shadow_version, row.activated_by = version, actor
+            row.updated_at = datetime.now(UTC)
+        return self.describe(name)
+
     def names(self) -> list[str]:
         with self.db.session() as session:
             return list(session.scalars(select(PolicyRow.name).order_by(PolicyRow.name)))
@@ -180,6 +199,7 @@ def _policy_view(row: PolicyRow) -> dict[str, Any]:
     return {
         "name": row.name,
         "active_version": row.active_version,
+        "shadow_version": row.shadow_version,
         "activated_by": row.activated_by,
         "updated_at": row.updated_at.isoformat(),
     }

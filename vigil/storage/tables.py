@@ -47,6 +47,7 @@ class AssetRow(Base):
     content_types: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model_version: Mapped[str] = mapped_column(String(200), default="")
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    shadow_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Each moderation step's outcome in order ({"kind", "status", "updated_at", ...}).
     moderation_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -79,6 +80,8 @@ class PolicyRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     active_version: Mapped[int] = mapped_column(Integer)
     activated_by: Mapped[str] = mapped_column(String(64))
+    # A candidate evaluated beside the active version on live traffic, never acted on.
+    shadow_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
