@@ -38,7 +38,8 @@ from vigil.policy.evaluate import evaluate
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Policy
 from vigil.service.assets import STATUS_FOR_ACTION
-from vigil.service.simulation import MODERATED, simulate, suggest
+from vigil.service.simulation import MODERATED, simulate
+from vigil.service.suggestions import suggest
 from vigil.storage.db import Database, migrate
 from vigil.storage.tables import ApiKeyRow, AssetRow, AuditEventRow
 

@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from vigil.cli_output import err, fail
+from vigil.cli_output import err, fail, parse_pairs
 from vigil.cli_policy import policy_app
-from vigil.errors import InvalidParameter, VigilError
+from vigil.cli_presets import presets_app
+from vigil.errors import VigilError
 from vigil.policy.context import resolve_context
 from vigil.policy.model import Policy
 from vigil.service.moderation import ModerationEngine, ModerationResult
@@ -27,6 +28,7 @@ app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
+app.add_typer(presets_app, name="presets")
 
 
 class OutputFormat(StrEnum):
@@ -172,12 +174,7 @@ def _moderate_files(
 
 def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:
     """``--context KEY=VALUE`` pairs, refused up front if the policy does not accept them."""
-    parsed: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            fail(InvalidParameter(f"--context takes KEY=VALUE, got '{pair}'"))
-        parsed[key.strip()] = value.strip()
+    parsed = parse_pairs(pairs)
     try:
         resolve_context(policy, parsed, datetime.now(UTC))
     except VigilError as exc:

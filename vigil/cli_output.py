@@ -7,7 +7,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from vigil.errors import VigilError
+from vigil.errors import InvalidParameter, VigilError
 
 # soft_wrap: messages are not broken at the terminal width, so they can be grepped.
 err = Console(stderr=True, soft_wrap=True)
@@ -17,3 +17,14 @@ def fail(exc: VigilError) -> NoReturn:
     """Print a refusal with its stable code and exit with status 2."""
     err.print(f"[red]error[/red] {exc.code}: {exc.message}", markup=True, highlight=False)
     raise typer.Exit(2)
+
+
+def parse_pairs(pairs: list[str], option: str = "--context") -> dict[str, str]:
+    """``KEY=VALUE`` options as a dict; a malformed one is refused."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(InvalidParameter(f"{option} takes KEY=VALUE, got '{pair}'"))
+        parsed[key.strip()] = value.strip()
+    return parsed

@@ -130,12 +130,13 @@ def suggest(
     ] = None,
 ) -> None:
     """Block and review thresholds per category, from people's final decisions."""
-    from vigil.service import simulation
+    from vigil.service import suggestions
+    from vigil.service.simulation import parse_since
 
     def action(vigil: Vigil) -> dict[str, Any]:
-        start = simulation.parse_since(since)
-        found = simulation.suggest(vigil.db, target_precision, start, target_recall=target_recall)
-        return simulation.suggestions_view(
+        start = parse_since(since)
+        found = suggestions.suggest(vigil.db, target_precision, start, target_recall=target_recall)
+        return suggestions.suggestions_view(
             found, target_precision=target_precision, target_recall=target_recall, since=start
         )
 

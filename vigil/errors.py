@@ -83,3 +83,7 @@ class DetectorFailed(VigilError):
 
 class AssetNotDeliverable(VigilError):
     code, status = "AssetNotDeliverable", 403
+
+
+class PresetNotFound(VigilError):
+    code, status = "PresetNotFound", 404

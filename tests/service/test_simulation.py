@@ -27,18 +27,13 @@ from vigil.policy.context import CONTEXT_KEYS, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Policy
+from vigil.policy.replay import Replay, StoredContext, direct_scores
 from vigil.service.assets import Mode
 from vigil.service.context import Vigil
 from vigil.service.keys import authenticate
 from vigil.service.principal import Principal
-from vigil.service.simulation import (
-    Replay,
-    StoredContext,
-    direct_scores,
-    parse_since,
-    simulate,
-    suggest,
-)
+from vigil.service.simulation import parse_since, simulate
+from vigil.service.suggestions import suggest
 from vigil.storage.tables import AssetRow, AuditEventRow
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

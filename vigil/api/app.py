@@ -15,6 +15,7 @@ from vigil import __version__
 from vigil.api import errors
 from vigil.api.routes_assets import router as assets_router
 from vigil.api.routes_policies import router as policies_router
+from vigil.api.routes_presets import router as presets_router
 from vigil.api.routes_simulation import router as simulation_router
 from vigil.service.context import Vigil
 from vigil.service.worker import Worker
@@ -48,6 +49,7 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(simulation_router)  # before policies: /suggest is not a policy name
     app.include_router(policies_router)
+    app.include_router(presets_router)
 
     @app.get("/healthz", summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
+from vigil.service.presets import UploadOptions
 
 router = APIRouter(prefix="/v1")
 
@@ -53,19 +54,36 @@ def upload(
     context: ContextDep,
     file: Annotated[UploadFile, File()],
     moderation: Annotated[
-        str, Form(description="auto, manual, none, or aws_rek[:category:threshold...][|manual]")
-    ] = "auto",
+        str | None,
+        Form(
+            description="auto (default), manual, none, or aws_rek[:category:threshold...][|manual]"
+        ),
+    ] = None,
     policy: Annotated[str | None, Form()] = None,
+    upload_preset: Annotated[str | None, Form(description="A stored set of options")] = None,
+    tags: Annotated[str | None, Form(description="Comma-separated tags")] = None,
+    notification_url: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    plan = vigil.assets.moderation_plan(moderation)  # refused before the upload is read
+    given = UploadOptions(
+        moderation=moderation,
+        policy=policy,
+        context=context,
+        notification_url=notification_url,
+        tags=tuple(tags.split(",")) if tags else (),
+    )
+    options = vigil.presets.resolve(upload_preset, given)  # refused before reading the upload
+    plan = vigil.assets.moderation_plan(options.moderation or "auto")
     data = read_upload(file, vigil.settings.max_upload_bytes)
     return vigil.assets.upload(
         data,
         filename=file.filename or "",
         owner=who,
         plan=plan,
-        policy_name=policy,
-        context=context,
+        policy_name=options.policy,
+        context=options.context,
+        upload_preset=upload_preset,
+        tags=options.tags,
+        notification_url=options.notification_url,
     )
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.errors import InvalidPolicy
+from vigil.api.policy_body import policy_text
 from vigil.service.principal import Role, require_role
 from vigil.service.shadow import shadow_report as report_shadow
 
@@ -26,21 +25,8 @@ async def submit_policy(
     request: Request, vigil: VigilDep, who: PrincipalDep, activate: bool = True
 ) -> dict[str, Any]:
     require_role(who, Role.ADMIN)
-    text = await _policy_text(request)
+    text = await policy_text(request)
     return vigil.policies.submit(text, who.key_id, activate=activate)
-
-
-async def _policy_text(request: Request) -> str:
-    """The policy as YAML text: YAML bodies are kept as sent (comments and all), JSON objects
-    are converted so every version is stored in one form."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    if "json" in request.headers.get("content-type", ""):
-        try:
-            document = yaml.safe_load(body)  # JSON is YAML; errors come with line and column
-        except yaml.YAMLError as exc:
-            raise InvalidPolicy(f"the body is not valid JSON: {exc}") from exc
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    return body
 
 
 @router.get("/{name}", summary="The active version, with its source")

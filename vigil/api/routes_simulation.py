@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.api.routes_policies import _policy_text
+from vigil.api.policy_body import policy_text
 from vigil.service.principal import Role, require_role
-from vigil.service.simulation import parse_since, simulate_text, suggest, suggestions_view
+from vigil.service.simulation import parse_since, simulate_text
+from vigil.service.suggestions import suggest, suggestions_view
 
 # Included before the policies router: GET /v1/policies/suggest would otherwise be taken for
 # the policy named "suggest".
@@ -40,7 +41,7 @@ async def simulate_policy(
 ) -> dict[str, Any]:
     require_role(who, Role.ADMIN, Role.REVIEWER)
     start = parse_since(since)
-    text = await _policy_text(request)
+    text = await policy_text(request)
     # Seconds of CPU on a large database: off the event loop.
     report = await run_in_threadpool(
         simulate_text, vigil.db, vigil.policies, text, against=name, since=start

@@ -30,7 +30,7 @@ BandTable = dict[str, tuple[Band, str | None]]
 
 def effective_band(policy: Policy, label: str) -> tuple[str, Band] | None:
     """The band that governs ``label`` without context: its own, else its nearest ancestor's."""
-    found = _governing(_table(policy, ()), label)
+    found = governing(table(policy, ()), label)
     return None if found is None else (found[0], found[1])
 
 
@@ -47,11 +47,11 @@ def evaluate(
     given and the decision is automatic)."""
     context = context or default_context(policy)
     matched = tuple(rule for rule in policy.rules if rules.holds(rule.when, context))
-    table = _table(policy, matched)
-    decision = _by_bands(labels, policy, table) or _by_triggers(labels, policy) or _allowed(policy)
+    bands = table(policy, matched)
+    decision = _by_bands(labels, policy, bands) or _by_triggers(labels, policy) or _allowed(policy)
     decision = replace(
         decision,
-        annotations=_annotations(labels, table),
+        annotations=_annotations(labels, bands),
         matched_rules=tuple(MatchedRule(rule.name, rules.describe(rule.when)) for rule in matched),
         context=context.to_dict(),
     )
@@ -64,43 +64,47 @@ def qa_fraction(policy_name: str, sample_key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _table(policy: Policy, matched: Sequence[Rule]) -> BandTable:
-    table: BandTable = {category: (band, None) for category, band in policy.bands.items()}
+def table(policy: Policy, matched: Sequence[Rule]) -> BandTable:
+    """Each category's band: the policy's own, swapped for a matched rule's where it sets one.
+    Public because ``replay`` relies on it (and on ``governing``) so both decide identically."""
+    bands: BandTable = {category: (band, None) for category, band in policy.bands.items()}
     for rule in matched:
         for category, band in rule.bands.items():
             # Overlapping rules agree (the loader refuses them otherwise): cite the first.
-            held = table.get(category)
+            held = bands.get(category)
             if held is None or held[1] is None:
-                table[category] = (band, rule.name)
-    return table
+                bands[category] = (band, rule.name)
+    return bands
 
 
-def _governing(table: BandTable, label: str) -> tuple[str, Band, str | None] | None:
+def governing(bands: BandTable, label: str) -> tuple[str, Band, str | None] | None:
+    """(category, band, rule) that governs ``label``: its own entry, else its nearest
+    ancestor's. Public because ``replay`` relies on it so both decide identically."""
     for name in (label, *taxonomy.ancestors(label)):
-        entry = table.get(name)
+        entry = bands.get(name)
         if entry is not None:
             return name, entry[0], entry[1]
     return None
 
 
 def _judged(
-    labels: Sequence[ModerationLabel], table: BandTable
+    labels: Sequence[ModerationLabel], bands: BandTable
 ) -> Iterator[tuple[str, float, str, Band, str | None]]:
     """(label, its own score, governing category, band, rule) for each directly scored label
     that some entry governs."""
     for label in labels:
         if label.direct is None:
             continue
-        governing = _governing(table, label.name)
-        if governing is not None:
-            yield (label.name, label.direct, *governing)
+        found = governing(bands, label.name)
+        if found is not None:
+            yield (label.name, label.direct, *found)
 
 
 def _by_bands(
-    labels: Sequence[ModerationLabel], policy: Policy, table: BandTable
+    labels: Sequence[ModerationLabel], policy: Policy, bands: BandTable
 ) -> Decision | None:
     best: Decision | None = None
-    for name, score, category, band, source in _judged(labels, table):
+    for name, score, category, band, source in _judged(labels, bands):
         action = band.action_for(score)
         if action == "allow":
             continue
@@ -159,10 +163,10 @@ def _allowed(policy: Policy) -> Decision:
     )
 
 
-def _annotations(labels: Sequence[ModerationLabel], table: BandTable) -> tuple[Annotation, ...]:
+def _annotations(labels: Sequence[ModerationLabel], bands: BandTable) -> tuple[Annotation, ...]:
     found = [
         Annotation(name, score)
-        for name, score, _, band, _ in _judged(labels, table)
+        for name, score, _, band, _ in _judged(labels, bands)
         if band.annotate is not None and score >= band.annotate
     ]
     return tuple(sorted(found, key=lambda note: (-note.confidence, note.name)))

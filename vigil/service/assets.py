@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -99,6 +99,9 @@ class AssetService:
         policy_name: str | None = None,
         context: Mapping[str, str] | None = None,
         plan: ModerationPlan | None = None,
+        upload_preset: str | None = None,
+        tags: Sequence[str] = (),
+        notification_url: str | None = None,
     ) -> dict[str, Any]:
         """Moderate and store an upload. Nothing is written for a refused one. ``plan`` (from
         ``moderation_plan``) takes precedence over ``mode``."""
@@ -136,6 +139,9 @@ class AssetService:
             model_version=result.model_version if result else "",
             decision=result.decision.to_dict() if result else None,
             shadow_decision=shadow.to_dict() if shadow else None,
+            upload_preset=upload_preset,
+            tags=list(tags),
+            notification_url=notification_url,
             created_at=now,
             updated_at=now,
         )
@@ -307,6 +313,9 @@ class AssetService:
             "sha256": row.sha256,
             "moderation_mode": row.moderation_mode,
             "moderation": row.moderation_steps,
+            "upload_preset": row.upload_preset,
+            "tags": row.tags,
+            "notification_url": row.notification_url,
             "labels": [
                 label.to_dict() for label in above(labels, self.engine.settings.min_confidence)
             ],

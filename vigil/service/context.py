@@ -10,6 +10,7 @@ from vigil.service.assets import AssetService
 from vigil.service.keys import ensure_admin_key
 from vigil.service.moderation import ModerationEngine
 from vigil.service.policies import PolicyRepository
+from vigil.service.presets import PresetRepository
 from vigil.settings import Settings
 from vigil.storage.blobs import LocalBlobStore
 from vigil.storage.db import Database, migrate
@@ -22,6 +23,7 @@ class Vigil:
     blobs: LocalBlobStore
     engine: ModerationEngine
     policies: PolicyRepository
+    presets: PresetRepository
     assets: AssetService
 
     def policy(self, name: str | None = None) -> Policy:
@@ -64,4 +66,5 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     blobs = LocalBlobStore(settings.resolved_blob_dir)
     engine = engine or ModerationEngine(settings)
     policies = PolicyRepository(db)
-    return Vigil(settings, db, blobs, engine, policies, AssetService(db, blobs, engine, policies))
+    assets = AssetService(db, blobs, engine, policies)
+    return Vigil(settings, db, blobs, engine, policies, PresetRepository(db, policies), assets)

@@ -48,6 +48,9 @@ class AssetRow(Base):
     model_version: Mapped[str] = mapped_column(String(200), default="")
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     shadow_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    upload_preset: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notification_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     # Each moderation step's outcome in order ({"kind", "status", "updated_at", ...}).
     moderation_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -99,3 +102,15 @@ class PolicyVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ux_policy_versions_name_version", "name", "version", unique=True),)
+
+
+class UploadPresetRow(Base):
+    """A named, stored set of upload options (moderation, policy, context, tags, ...)."""
+
+    __tablename__ = "upload_presets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,47 @@
+"""Upload presets over HTTP. Reading needs any role; changing, admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.service.presets import UploadOptions
+from vigil.service.principal import Role, require_role
+
+router = APIRouter(prefix="/v1/upload-presets")
+
+
+class PresetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    moderation: str | None = Field(None, description="auto, manual, none or an aws_rek string")
+    policy: str | None = None
+    context: dict[str, str] = Field(default_factory=dict)
+    notification_url: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+@router.get("", summary="Every upload preset")
+def list_presets(vigil: VigilDep, _who: PrincipalDep) -> dict[str, Any]:
+    return {"presets": vigil.presets.all()}
+
+
+@router.get("/{name}", summary="One upload preset")
+def get_preset(vigil: VigilDep, _who: PrincipalDep, name: str) -> dict[str, Any]:
+    return vigil.presets.describe(name)
+
+
+@router.put("/{name}", summary="Create or replace an upload preset")
+def put_preset(vigil: VigilDep, who: PrincipalDep, name: str, body: PresetBody) -> dict[str, Any]:
+    require_role(who, Role.ADMIN)
+    return vigil.presets.put(name, UploadOptions.from_dict(body.model_dump()), who.key_id)
+
+
+@router.delete("/{name}", status_code=204, summary="Delete an upload preset")
+def delete_preset(vigil: VigilDep, who: PrincipalDep, name: str) -> Response:
+    require_role(who, Role.ADMIN)
+    vigil.presets.delete(name)
+    return Response(status_code=204)
