@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from vigil.errors import InvalidParameter, VigilError
+
+if TYPE_CHECKING:
+    from vigil.service.context import Vigil
 
 # soft_wrap: messages are not broken at the terminal width, so they can be grepped.
 err = Console(stderr=True, soft_wrap=True)
@@ -28,3 +33,22 @@ def parse_pairs(pairs: list[str], option: str = "--context") -> dict[str, str]:
             fail(InvalidParameter(f"{option} takes KEY=VALUE, got '{pair}'"))
         parsed[key.strip()] = value.strip()
     return parsed
+
+
+def print_result(action: Callable[[Vigil], Any]) -> None:
+    """Prepare the database, call ``action`` with the services, print its result as JSON;
+    a refusal prints its code and exits 2."""
+    from vigil.service.context import build, prepare_database
+    from vigil.settings import load_settings
+
+    try:
+        settings = load_settings()
+        prepare_database(settings)
+        vigil = build(settings)
+        try:
+            result = action(vigil)
+        finally:
+            vigil.close()
+    except VigilError as exc:
+        fail(exc)
+    print(json.dumps(result, indent=2))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.cli_output import fail
-from vigil.errors import InvalidParameter, VigilError
-from vigil.settings import load_settings
+from vigil.cli_output import fail, print_result
+from vigil.errors import InvalidParameter
 
 if TYPE_CHECKING:
     from vigil.service.context import Vigil
@@ -24,24 +22,7 @@ CLI_ACTOR = "cli"
 
 def _run(action: Callable[[Any], Any]) -> None:
     """Call ``action`` with the policy repository and print its result as JSON."""
-    _run_vigil(lambda vigil: action(vigil.policies))
-
-
-def _run_vigil(action: Callable[[Vigil], Any]) -> None:
-    """Call ``action`` with the running services and print its result as JSON."""
-    from vigil.service.context import build, prepare_database
-
-    try:
-        settings = load_settings()
-        prepare_database(settings)
-        vigil = build(settings)
-        try:
-            result = action(vigil)
-        finally:
-            vigil.close()
-    except VigilError as exc:
-        fail(exc)
-    print(json.dumps(result, indent=2))
+    print_result(lambda vigil: action(vigil.policies))
 
 
 @policy_app.command("list")
@@ -114,7 +95,7 @@ def simulate(
         typer.echo(report.summary(), err=True)
         return report.to_dict()
 
-    _run_vigil(action)
+    print_result(action)
 
 
 @policy_app.command("suggest")
@@ -140,7 +121,7 @@ def suggest(
             found, target_precision=target_precision, target_recall=target_recall, since=start
         )
 
-    _run_vigil(action)
+    print_result(action)
 
 
 @policy_app.command("shadow")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from vigil.cli_output import fail, parse_pairs
-from vigil.errors import VigilError
+from vigil.cli_output import parse_pairs, print_result
 from vigil.service.presets import PresetRepository, UploadOptions
-from vigil.settings import load_settings
 
 presets_app = typer.Typer(
     help="Upload presets: named sets of upload options.", no_args_is_help=True
@@ -20,19 +17,7 @@ CLI_ACTOR = "cli"
 
 
 def _run(action: Callable[[PresetRepository], Any]) -> None:
-    from vigil.service.context import build, prepare_database
-
-    try:
-        settings = load_settings()
-        prepare_database(settings)
-        vigil = build(settings)
-        try:
-            result = action(vigil.presets)
-        finally:
-            vigil.close()
-    except VigilError as exc:
-        fail(exc)
-    print(json.dumps(result, indent=2))
+    print_result(lambda vigil: action(vigil.presets))
 
 
 @presets_app.command("set")
