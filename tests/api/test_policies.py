@@ -151,3 +151,21 @@ def test_context_fields_choose_rules_and_bad_context_is_refused(
     assert refused["error"]["code"] == "InvalidParameter"  # type: ignore[index]
     wrong = post(audience="toddlers")
     assert wrong["error"]["code"] == "InvalidParameter"  # type: ignore[index]
+
+
+def test_context_as_a_json_field(client: TestClient, keys: Keys) -> None:
+    def post(**form: str) -> dict[str, object]:
+        body: dict[str, object] = client.post(
+            "/v1/moderate",
+            headers=keys.auth("uploader"),
+            files={"file": ("c.jpg", coffee_jpeg())},
+            data=form,
+        ).json()
+        return body
+
+    decided = post(context='{"audience": "13_17"}')
+    assert decided["decision"]["context"]["audience"] == "13_17"  # type: ignore[index]
+    field_wins = post(context='{"audience": "13_17"}', audience="under_13")
+    assert field_wins["decision"]["context"]["audience"] == "under_13"  # type: ignore[index]
+    for bad in ("{not json", '["a"]', '{"audience": 13}'):
+        assert post(context=bad)["error"]["code"] == "InvalidParameter"  # type: ignore[index]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
+from vigil.errors import InvalidParameter
 from vigil.service.presets import UploadOptions
 
 router = APIRouter(prefix="/v1")
@@ -18,10 +20,28 @@ def context_fields(
     audience: Annotated[str | None, Form(description="under_13, 13_17 or adult")] = None,
     surface: Annotated[str | None, Form(description="where the upload appears")] = None,
     trust: Annotated[str | None, Form(description="the uploader's trust level")] = None,
+    context_json: Annotated[
+        str | None, Form(alias="context", description='JSON object, e.g. {"region": "DE"}')
+    ] = None,
 ) -> dict[str, str]:
-    """The policy context a request carries; keys left out take the policy's defaults."""
+    """The policy context a request carries, as a JSON object and/or single fields (which
+    win); keys left out take the policy's defaults."""
+    merged = _context_object(context_json) if context_json else {}
     given = {"region": region, "audience": audience, "surface": surface, "trust": trust}
-    return {key: value for key, value in given.items() if value is not None}
+    merged.update({key: value for key, value in given.items() if value is not None})
+    return merged
+
+
+def _context_object(text: str) -> dict[str, str]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"context is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(value, str) for value in document.values()
+    ):
+        raise InvalidParameter('context must be a JSON object of strings, e.g. {"region": "DE"}')
+    return {str(key): value for key, value in document.items()}
 
 
 ContextDep = Annotated[dict[str, str], Depends(context_fields)]
