@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import Keys
-from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
+from tests.decided_uploads import upload_and_decide
 from tests.test_cli import run
 from vigil import taxonomy
-from vigil.service.assets import Mode
 from vigil.service.context import Vigil
-from vigil.service.keys import authenticate
 
 # A candidate for the built-in default that blocks every photo: open_nsfw scores Explicit on all.
 BLOCK_EVERYTHING = "name: default\ncategories:\n  Explicit: {block: 0}\n"
@@ -23,30 +21,7 @@ BLOCK_EVERYTHING = "name: default\ncategories:\n  Explicit: {block: 0}\n"
 
 @pytest.fixture
 def replayed(vigil: Vigil, keys: Keys) -> int:
-    """Uploads into tmp_path/"data" (where `run` points VIGIL_DATA_DIR): four moderated ones
-    and one that is not. People decided three: two approved, one rejected at last. Returns how
-    many a simulation replays."""
-    uploader = authenticate(vigil.db, f"Bearer {keys.uploader}")
-    reviewer = authenticate(vigil.db, f"Bearer {keys.reviewer}")
-
-    def upload(data: bytes, mode: Mode = Mode.AUTO) -> str:
-        asset = vigil.assets.upload(
-            data, filename="x", owner=uploader, mode=mode, policy_name="block-all"
-        )
-        return str(asset["id"])
-
-    astronaut, chelsea, coffee = (
-        upload(astronaut_jpeg()),
-        upload(chelsea_png()),
-        upload(coffee_jpeg()),
-    )
-    upload(coffee_jpeg(), Mode.MANUAL)  # pending, still replayed
-    upload(coffee_jpeg(), Mode.NONE)  # never moderated: nothing to replay
-    vigil.assets.override(astronaut, reviewer, "approved", "fine")
-    vigil.assets.override(chelsea, reviewer, "approved", "a cat")
-    vigil.assets.override(coffee, reviewer, "approved", "coffee")
-    vigil.assets.override(coffee, reviewer, "rejected", "second look")
-    return 4
+    return upload_and_decide(vigil, keys)
 
 
 def json_out(*args: str, cwd: Path) -> dict[str, Any]:

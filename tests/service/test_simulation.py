@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_POLICIES, Keys
-from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
+from tests.decided_uploads import upload_and_decide
 from tests.policy.helpers import FULL
 from vigil import taxonomy
 from vigil.detectors.base import Detection
@@ -28,7 +28,6 @@ from vigil.policy.evaluate import evaluate
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Policy
 from vigil.policy.replay import Replay, StoredContext, direct_scores
-from vigil.service.assets import Mode
 from vigil.service.context import Vigil
 from vigil.service.keys import authenticate
 from vigil.service.principal import Principal
@@ -230,25 +229,7 @@ def principal(vigil: Vigil, secret: str) -> Principal:
 
 
 def test_report_on_real_uploads_counts_changes_and_agreement(vigil: Vigil, keys: Keys) -> None:
-    uploader, reviewer = principal(vigil, keys.uploader), principal(vigil, keys.reviewer)
-
-    def upload(data: bytes, mode: Mode = Mode.AUTO) -> str:
-        asset = vigil.assets.upload(
-            data, filename="x", owner=uploader, mode=mode, policy_name="block-all"
-        )
-        return str(asset["id"])
-
-    astronaut, chelsea, coffee = (
-        upload(astronaut_jpeg()),
-        upload(chelsea_png()),
-        upload(coffee_jpeg()),
-    )
-    upload(coffee_jpeg(), Mode.MANUAL)  # pending, still replayed
-    upload(coffee_jpeg(), Mode.NONE)  # never moderated: nothing to replay
-    vigil.assets.override(astronaut, reviewer, "approved", "fine")
-    vigil.assets.override(chelsea, reviewer, "approved", "a cat")
-    vigil.assets.override(coffee, reviewer, "approved", "coffee")
-    vigil.assets.override(coffee, reviewer, "rejected", "second look")  # the latest counts
+    assert upload_and_decide(vigil, keys) == 4
 
     block_all, review_all = vigil.policies.get("block-all"), vigil.policies.get("review-all")
     simulated = simulate(vigil.db, review_all, block_all, None)

@@ -1,0 +1,36 @@
+"""Real uploads with people's decisions, shared by the simulation tests."""
+
+from __future__ import annotations
+
+from tests.conftest import Keys
+from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
+from vigil.service.assets import Mode
+from vigil.service.context import Vigil
+from vigil.service.keys import authenticate
+
+
+def upload_and_decide(vigil: Vigil, keys: Keys) -> int:
+    """Five uploads under the block-all policy: four moderated (one of them manual) and one
+    not. People decided three: two approved, one approved then rejected (the latest counts).
+    Returns how many a simulation replays."""
+    uploader = authenticate(vigil.db, f"Bearer {keys.uploader}")
+    reviewer = authenticate(vigil.db, f"Bearer {keys.reviewer}")
+
+    def upload(data: bytes, mode: Mode = Mode.AUTO) -> str:
+        asset = vigil.assets.upload(
+            data, filename="x", owner=uploader, mode=mode, policy_name="block-all"
+        )
+        return str(asset["id"])
+
+    astronaut, chelsea, coffee = (
+        upload(astronaut_jpeg()),
+        upload(chelsea_png()),
+        upload(coffee_jpeg()),
+    )
+    upload(coffee_jpeg(), Mode.MANUAL)  # pending, still replayed
+    upload(coffee_jpeg(), Mode.NONE)  # never moderated: nothing to replay
+    vigil.assets.override(astronaut, reviewer, "approved", "fine")
+    vigil.assets.override(chelsea, reviewer, "approved", "a cat")
+    vigil.assets.override(coffee, reviewer, "approved", "coffee")
+    vigil.assets.override(coffee, reviewer, "rejected", "second look")
+    return 4
