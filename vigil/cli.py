@@ -152,9 +152,9 @@ def scan(
             task = progress.add_task("scanning", total=len(files))
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
-                for path, outcome in zip(
-                    chunk, _moderate_files(engine, chunk, chosen, raw_context), strict=True
-                ):
+                datas = [path.read_bytes() for path in chunk]
+                outcomes = engine.moderate_batch(datas, chosen, raw_context)
+                for path, outcome in zip(chunk, outcomes, strict=True):
                     summary.add(str(path), outcome, min_confidence)
                     if sink:
                         sink.write(json.dumps(_outcome_dict(str(path), outcome, min_confidence)))
@@ -164,12 +164,6 @@ def scan(
         if sink:
             sink.close()
     summary.print(Console())
-
-
-def _moderate_files(
-    engine: ModerationEngine, paths: list[Path], policy: Policy, context: dict[str, str]
-) -> list[ModerationResult | VigilError]:
-    return engine.moderate_batch([path.read_bytes() for path in paths], policy, context)
 
 
 def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:

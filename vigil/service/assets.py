@@ -22,7 +22,7 @@ from vigil.errors import (
 from vigil.labels import ModerationLabel, above
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.explain import explain as explain_decision
-from vigil.policy.model import Decision
+from vigil.policy.model import Decision, Policy
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.policies import PolicyRepository
 from vigil.service.principal import Principal, Role, require_role
@@ -109,10 +109,12 @@ class AssetService:
         plan = plan or parse_moderation(mode.value)
         result: ModerationResult | None = None
         if plan.detects:
-            chosen = self.policies.get(policy_name or self.engine.settings.default_policy)
+            chosen, candidate = self.policies.with_shadow(
+                policy_name or self.engine.settings.default_policy
+            )
             result = self.engine.moderate(data, apply_thresholds(chosen, plan.thresholds), context)
             image = result.image
-            shadow = self._shadow(chosen.name, plan, result, context, data)
+            shadow = self._shadow(candidate, plan, result, context)
         else:
             image = self.engine.decode(data)  # intake limits hold even without moderation
             shadow = None
@@ -128,7 +130,7 @@ class AssetService:
             size_bytes=len(data),
             width=image.width,
             height=image.height,
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=result.sha256 if result else hashlib.sha256(data).hexdigest(),
             status=status.value,
             moderation_mode=plan.raw,
             moderation_steps=steps,
@@ -156,21 +158,18 @@ class AssetService:
             session.add(_audit(row.id, SYSTEM_ACTOR, "created", None, status, reason, now))
         return self._view(row)
 
+    @staticmethod
     def _shadow(
-        self,
-        name: str,
+        candidate: Policy | None,
         plan: ModerationPlan,
         result: ModerationResult,
         context: Mapping[str, str] | None,
-        data: bytes,
     ) -> Decision | None:
         """The shadow version's would-be decision, recorded and never acted on."""
-        candidate = self.policies.shadow(name)
         if candidate is None:
             return None
         candidate = apply_thresholds(candidate, plan.thresholds)
-        sample_key = hashlib.sha256(data).hexdigest()
-        return shadow_decision(result.labels, candidate, context, sample_key)
+        return shadow_decision(result.labels, candidate, context, result.sha256)
 
     @staticmethod
     def moderation_plan(moderation: str) -> ModerationPlan:

@@ -31,6 +31,7 @@ class ModerationResult:
     detections: list[Detection]  # what each detector said, before labels were merged
     model_version: str
     decision: Decision
+    sha256: str  # of the uploaded bytes: the asset's digest and the QA-sample key
     content_types: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, min_confidence: float) -> dict[str, Any]:
@@ -110,10 +111,10 @@ class ModerationEngine:
             detections = next(found)
             labels = build_labels(detections)
             # The QA sample is keyed on the bytes, so a retried upload makes the same choice.
-            sample_key = hashlib.sha256(data).hexdigest()
-            decision = evaluate(labels, policy, context=resolved, sample_key=sample_key)
+            digest = hashlib.sha256(data).hexdigest()
+            decision = evaluate(labels, policy, context=resolved, sample_key=digest)
             outcomes.append(
-                ModerationResult(image, labels, detections, self.model_version, decision)
+                ModerationResult(image, labels, detections, self.model_version, decision, digest)
             )
         return outcomes
 

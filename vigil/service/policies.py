@@ -38,21 +38,27 @@ class PolicyRepository:
         """The active version of ``name`` (or the given version), parsed once and cached."""
         with self.db.session() as session:
             number = version or self._row(session, name).active_version
-            cached = self._parsed.get((name, number))
-            if cached is not None:
-                return cached
-            source = self._version_row(session, name, number).source
+            return self._parsed_version(session, name, number)
+
+    def with_shadow(self, name: str) -> tuple[Policy, Policy | None]:
+        """The active version and the shadow candidate, if any, from one read of the pointer
+        (this is on every upload's path)."""
+        with self.db.session() as session:
+            row = self._row(session, name)
+            active = self._parsed_version(session, name, row.active_version)
+            if row.shadow_version is None:
+                return active, None
+            return active, self._parsed_version(session, name, row.shadow_version)
+
+    def _parsed_version(self, session: Any, name: str, number: int) -> Policy:
+        cached = self._parsed.get((name, number))
+        if cached is not None:
+            return cached
+        source = self._version_row(session, name, number).source
         policy = replace(parse_policy(source, source=f"{name} v{number}"), version=str(number))
         with self._lock:
             self._parsed[(name, number)] = policy
         return policy
-
-    def shadow(self, name: str) -> Policy | None:
-        """The candidate version evaluated beside the active one, if any."""
-        with self.db.session() as session:
-            row = session.get(PolicyRow, name)
-            version = row.shadow_version if row is not None else None
-        return None if version is None else self.get(name, version)
 
     def set_shadow(self, name: str, version: int | None, actor: str) -> dict[str, Any]:
         """Evaluate ``version`` in shadow on live traffic (``None`` stops it)."""
