@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
-from vigil.service.assets import Mode
+from vigil.service.asset_rows import Mode
+from vigil.service.presets import UploadOptions
+from vigil.service.uploads import UploadRequest
 from vigil.service.context import Vigil
 from vigil.service.keys import authenticate
 
@@ -17,9 +19,8 @@ def upload_and_decide(vigil: Vigil, keys: Keys) -> int:
     reviewer = authenticate(vigil.db, f"Bearer {keys.reviewer}")
 
     def upload(data: bytes, mode: Mode = Mode.AUTO) -> str:
-        asset = vigil.assets.upload(
-            data, filename="x", owner=uploader, mode=mode, policy_name="block-all"
-        )
+        options = UploadOptions(moderation=mode.value, policy="block-all")
+        asset = vigil.uploads.upload(data, UploadRequest("x", options), uploader)
         return str(asset["id"])
 
     astronaut, chelsea, coffee = (

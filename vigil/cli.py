@@ -12,11 +12,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.markup import escape
 from rich.table import Table
 
+from vigil.cli_alerts import alerts_app
 from vigil.cli_output import err, fail, parse_pairs
 from vigil.cli_policy import policy_app
 from vigil.cli_presets import presets_app
+from vigil.cli_webhooks import webhooks_app
 from vigil.errors import VigilError
 from vigil.policy.context import resolve_context
 from vigil.policy.model import Policy
@@ -29,6 +32,8 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(presets_app, name="presets")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 class OutputFormat(StrEnum):
@@ -256,7 +261,8 @@ def show_settings() -> None:
         table.add_column(column)
     for name, value, source, help_text in describe(_settings()):
         shown = ",".join(value) if isinstance(value, list) else str(value)
-        table.add_row(f"VIGIL_{name.upper()}", shown, source, help_text)
+        cells = (f"VIGIL_{name.upper()}", shown, source, help_text)
+        table.add_row(*(escape(cell) for cell in cells))  # help has [brackets], not markup
     Console(width=200).print(table)
 
 

@@ -87,3 +87,43 @@ class AssetNotDeliverable(VigilError):
 
 class PresetNotFound(VigilError):
     code, status = "PresetNotFound", 404
+
+
+class StorageUnavailable(VigilError):
+    code, status = "StorageUnavailable", 503
+
+
+class DatabaseUnavailable(VigilError):
+    code, status = "DatabaseUnavailable", 503
+
+
+class IdempotencyKeyReused(VigilError):
+    code, status = "IdempotencyKeyReused", 422
+
+
+class JobNotFound(VigilError):
+    code, status = "JobNotFound", 404
+
+
+class WebhookNotFound(VigilError):
+    code, status = "WebhookNotFound", 404
+
+
+class DeliveryNotFound(VigilError):
+    code, status = "DeliveryNotFound", 404
+
+
+class UnsafeWebhookTarget(VigilError):
+    code, status = "UnsafeWebhookTarget", 422
+
+
+class AlertRuleNotFound(VigilError):
+    code, status = "AlertRuleNotFound", 404
+
+
+class EmailNotConfigured(VigilError):
+    code, status = "EmailNotConfigured", 503
+
+
+class EmailDeliveryFailed(VigilError):
+    code, status = "EmailDeliveryFailed", 502

@@ -61,6 +61,52 @@ class Settings(BaseSettings):
         600.0, description="Blobs with no asset row older than this are removed by the worker."
     )
 
+    blob_url: str = Field(
+        "", description="Blob store: empty for the local directory, or s3://bucket[/prefix]."
+    )
+    s3_endpoint_url: str = Field(
+        "", description="S3 endpoint for S3-compatible stores; empty means AWS."
+    )
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    job_lease_seconds: float = Field(
+        60.0, description="How long a worker holds a job before it returns to the queue."
+    )
+    job_max_attempts: int = Field(
+        5, description="Attempts before a job moves to the dead-letter state."
+    )
+    job_backoff_seconds: float = Field(
+        2.0, description="First retry delay; doubles with each attempt."
+    )
+    job_backoff_max_seconds: float = Field(300.0, description="Longest retry delay.")
+    worker_batch_size: int = Field(
+        8, description="Jobs a worker claims at once, so inference batches fill."
+    )
+    worker_poll_seconds: float = Field(
+        0.5, description="How long an idle worker waits before looking for jobs again."
+    )
+    upload_wait_seconds: float = Field(
+        30.0, description="How long a synchronous upload waits for its decision before 202."
+    )
+    idempotency_key_hours: float = Field(
+        24.0, description="How long an Idempotency-Key is remembered."
+    )
+    webhook_secret: str = Field(
+        "", description="Signs webhooks to notification_url; empty: generated and stored."
+    )
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhook targets on private, loopback or link-local addresses."
+    )
+    webhook_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
+    webhook_max_attempts: int = Field(
+        8, description="Delivery attempts before a webhook delivery is dead."
+    )
+    smtp_host: str = Field("", description="SMTP server for alert e-mail; empty disables it.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_username: str = Field("", description="SMTP user; empty sends without logging in.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field("vigil@localhost", description="Sender address of alert e-mail.")
+
     @field_validator("detectors", mode="before")
     @classmethod
     def _split_detectors(cls, value: Any) -> Any:

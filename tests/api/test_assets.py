@@ -115,11 +115,12 @@ def test_override_restores_and_quarantines_with_an_audit_trail(
 
     events = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()["events"]
     assert [(e["action"], e["from_status"], e["to_status"]) for e in events] == [
-        ("created", None, "rejected"),
+        ("created", None, "processing"),
+        ("moderated", "processing", "rejected"),
         ("override", "rejected", "approved"),
         ("override", "approved", "rejected"),
     ]
-    assert events[1]["reason"] == "a false positive" and events[0]["actor"] == "system"
+    assert events[2]["reason"] == "a false positive" and events[1]["actor"] == "system"
     assert events[1]["actor"] != events[2]["actor"]
 
 

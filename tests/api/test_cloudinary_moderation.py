@@ -30,7 +30,7 @@ def steps(asset: dict[str, Any]) -> list[tuple[str, str]]:
 def test_plain_modes_record_one_step(client: TestClient, keys: Keys) -> None:
     auto = upload(client, keys, coffee_jpeg()).json()
     assert auto["moderation_mode"] == "auto" and steps(auto) == [("auto", "approved")]
-    assert auto["moderation"][0]["updated_at"] == auto["created_at"]
+    assert auto["moderation"][0]["updated_at"] == auto["updated_at"]
     assert "thresholds" not in auto["moderation"][0]
     manual = upload(client, keys, coffee_jpeg(), moderation="manual").json()
     assert manual["status"] == "pending" and steps(manual) == [("manual", "pending")]
@@ -48,7 +48,7 @@ def test_aws_rek_alone_is_the_chosen_policy(client: TestClient, keys: Keys) -> N
             "kind": "aws_rek",
             "status": "approved",
             "thresholds": {},
-            "updated_at": asset["created_at"],
+            "updated_at": asset["updated_at"],
         }
     ]
     blocked = upload(client, keys, chelsea_png(), moderation="aws_rek", policy="block-all").json()
@@ -98,8 +98,8 @@ def test_a_rejecting_step_aborts_the_manual_one(
     assert steps(asset) == [("aws_rek", "rejected"), ("manual", "aborted")]
     assert vigil.blobs.exists(Area.QUARANTINE, asset["id"])
     path = f"/v1/assets/{asset['id']}"
-    (created,) = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()["events"]
-    assert created["to_status"] == "rejected" and "block threshold 0.0" in created["reason"]
+    _, moderated = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()["events"]
+    assert moderated["to_status"] == "rejected" and "block threshold 0.0" in moderated["reason"]
     explanation = client.get(f"{path}/explain", headers=keys.auth("uploader")).json()
     assert "manual step was aborted" in explanation["explanation"]
     # An override answers no aborted step: the steps stay as the upload left them.
@@ -117,8 +117,11 @@ def test_a_passing_step_leaves_the_asset_pending_for_a_person(
     assert steps(asset) == [("aws_rek", "approved"), ("manual", "pending")]
     path = f"/v1/assets/{asset['id']}"
     assert client.get(f"{path}/content", headers=keys.auth("uploader")).status_code == 403
-    (created,) = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()["events"]
+    created, moderated = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()[
+        "events"
+    ]
     assert created["reason"] == "moderation=aws_rek|manual"
+    assert moderated["to_status"] == "pending"
 
     decided = client.post(
         f"{path}/moderation", headers=keys.auth("reviewer"), json={"status": "approved"}

@@ -13,6 +13,7 @@ from tests.images import coffee_jpeg
 from vigil.service.context import Vigil
 from vigil.service.keys import authenticate, create_key
 from vigil.service.principal import Principal, Role
+from vigil.service.uploads import UploadRequest
 from vigil.service.worker import Worker
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow
@@ -24,23 +25,27 @@ def age(vigil: Vigil, area: Area, key: str, seconds: float) -> None:
     os.utime(path, (then, then))
 
 
-def test_a_failed_commit_leaves_no_row_and_the_orphan_blob_is_swept(vigil: Vigil) -> None:
+def test_a_failed_commit_leaves_no_row_and_no_blob(vigil: Vigil) -> None:
     # A real failure at commit time: the key was deleted between authentication and the
     # insert, so the foreign key refuses the row after the blob was written.
     ghost = Principal(key_id="deleted-key", role=Role.UPLOADER)
     with pytest.raises(IntegrityError):
-        vigil.assets.upload(coffee_jpeg(), filename="a.jpg", owner=ghost)
+        vigil.uploads.upload(coffee_jpeg(), UploadRequest("a.jpg"), ghost)
     with vigil.db.session() as session:
         assert session.scalar(select(func.count()).select_from(AssetRow)) == 0
-    (orphan,) = vigil.blobs.keys_older_than(Area.ORIGINALS, -1e9)
-    owner = authenticate(vigil.db, f"Bearer {create_key(vigil.db, Role.UPLOADER)}")
+    assert list(vigil.blobs.keys_older_than(Area.ORIGINALS, -1e9)) == []
 
-    kept = vigil.assets.upload(coffee_jpeg(), filename="b.jpg", owner=owner)
-    for key in (orphan, kept["id"]):
+
+def test_the_worker_sweeps_blobs_a_crash_left_without_a_row(vigil: Vigil) -> None:
+    # A process killed between writing the bytes and committing the row leaves this behind.
+    vigil.blobs.put(Area.ORIGINALS, "0badc0ffee", coffee_jpeg())
+    owner = authenticate(vigil.db, f"Bearer {create_key(vigil.db, Role.UPLOADER)}")
+    kept = vigil.uploads.upload(coffee_jpeg(), UploadRequest("b.jpg"), owner)
+    for key in ("0badc0ffee", kept["id"]):
         age(vigil, Area.ORIGINALS, key, 3600)
     worker = Worker(vigil.db, vigil.blobs, interval=60, orphan_grace=600)
     assert worker.run_once() == 1
-    assert not vigil.blobs.exists(Area.ORIGINALS, orphan)
+    assert not vigil.blobs.exists(Area.ORIGINALS, "0badc0ffee")
     assert vigil.blobs.exists(Area.ORIGINALS, kept["id"])
 
 

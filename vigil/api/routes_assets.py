@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
 from vigil.errors import InvalidParameter
 from vigil.service.presets import UploadOptions
+from vigil.service.uploads import UploadRequest
 
 router = APIRouter(prefix="/v1")
 
@@ -67,11 +68,16 @@ def moderate(
     return {"file": file.filename or "", **result.to_dict(floor)}
 
 
-@router.post("/assets", status_code=201, summary="Upload, moderate and store an image")
+@router.post(
+    "/assets",
+    status_code=201,
+    summary="Upload an image: stored, then decided (201), or still processing (202)",
+)
 def upload(
     vigil: VigilDep,
     who: PrincipalDep,
     context: ContextDep,
+    response: Response,
     file: Annotated[UploadFile, File()],
     moderation: Annotated[
         str | None,
@@ -83,6 +89,17 @@ def upload(
     upload_preset: Annotated[str | None, Form(description="A stored set of options")] = None,
     tags: Annotated[str | None, Form(description="Comma-separated tags")] = None,
     notification_url: Annotated[str | None, Form()] = None,
+    run_async: Annotated[
+        bool, Query(alias="async", description="Answer 202 as soon as the upload is stored")
+    ] = False,
+    wait: Annotated[
+        float | None,
+        Query(ge=0, le=600, description="Seconds to wait for the decision before 202"),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="A retry with this key returns the first result"),
+    ] = None,
 ) -> dict[str, Any]:
     given = UploadOptions(
         moderation=moderation,
@@ -92,19 +109,23 @@ def upload(
         tags=tuple(tags.split(",")) if tags else (),
     )
     options = vigil.presets.resolve(upload_preset, given)  # refused before reading the upload
-    plan = vigil.assets.moderation_plan(options.moderation or "auto")
-    data = read_upload(file, vigil.settings.max_upload_bytes)
-    return vigil.assets.upload(
-        data,
-        filename=file.filename or "",
-        owner=who,
-        plan=plan,
-        policy_name=options.policy,
-        context=options.context,
-        upload_preset=upload_preset,
-        tags=options.tags,
-        notification_url=options.notification_url,
+    request = UploadRequest(file.filename or "", options, upload_preset)
+    request.plan  # noqa: B018  # a bad moderation string is refused before the upload is read
+    outcome = vigil.uploads.submit(
+        file.file,
+        request,
+        who,
+        run_async=run_async,
+        wait=vigil.settings.upload_wait_seconds if wait is None else wait,
+        idempotency_key=idempotency_key,
     )
+    asset = {**outcome.asset, "status_url": f"/v1/assets/{outcome.asset['id']}"}
+    if not outcome.finished:
+        response.status_code = 202
+        response.headers["Location"] = asset["status_url"]
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return asset
 
 
 @router.get("/assets", summary="List assets, newest first")

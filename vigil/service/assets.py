@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,38 +17,26 @@ from vigil.errors import (
     InvalidParameter,
     InvalidTransition,
 )
-from vigil.labels import ModerationLabel, above
-from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.explain import explain as explain_decision
-from vigil.policy.model import Decision, Policy
-from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.service.asset_rows import (
+    ABORTED,
+    Mode,
+    Status,
+    area_for,
+    asset_view,
+    audit_row,
+    iso,
+    settle_manual_step,
+)
+from vigil.service.moderation import ModerationEngine
 from vigil.service.policies import PolicyRepository
 from vigil.service.principal import Principal, Role, require_role
-from vigil.service.shadow import shadow_decision
 from vigil.storage.blobs import Area, BlobStore
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow
 
 SYSTEM_ACTOR = "system"
 MAX_PAGE = 200
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    REVIEW = "review"
-
-
-class Mode(StrEnum):
-    AUTO = "auto"  # the policy decides
-    MANUAL = "manual"  # pending until a person decides
-    NONE = "none"  # no moderation: approved as uploaded
-
-
-STATUS_FOR_ACTION = {"allow": Status.APPROVED, "review": Status.REVIEW, "block": Status.REJECTED}
-# A step's status: an asset status, or "aborted" when an earlier step rejected the asset.
-ABORTED = "aborted"
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -62,10 +48,6 @@ def parse_enum(kind: type[E], value: str, what: str) -> E:
     except ValueError:
         known = ", ".join(member.value for member in kind)
         raise InvalidParameter(f"unknown {what} '{value}' (known: {known})") from None
-
-
-def area_for(status: Status) -> Area:
-    return Area.QUARANTINE if status is Status.REJECTED else Area.ORIGINALS
 
 
 @dataclass(frozen=True)
@@ -86,96 +68,6 @@ class AssetService:
         self.blobs = blobs
         self.engine = engine
         self.policies = policies
-
-    # -- upload ------------------------------------------------------------------------------
-
-    def upload(
-        self,
-        data: bytes,
-        *,
-        filename: str,
-        owner: Principal,
-        mode: Mode = Mode.AUTO,
-        policy_name: str | None = None,
-        context: Mapping[str, str] | None = None,
-        plan: ModerationPlan | None = None,
-        upload_preset: str | None = None,
-        tags: Sequence[str] = (),
-        notification_url: str | None = None,
-    ) -> dict[str, Any]:
-        """Moderate and store an upload. Nothing is written for a refused one. ``plan`` (from
-        ``moderation_plan``) takes precedence over ``mode``."""
-        require_role(owner, Role.ADMIN, Role.UPLOADER)
-        plan = plan or parse_moderation(mode.value)
-        result: ModerationResult | None = None
-        if plan.detects:
-            chosen, candidate = self.policies.with_shadow(
-                policy_name or self.engine.settings.default_policy
-            )
-            result = self.engine.moderate(data, apply_thresholds(chosen, plan.thresholds), context)
-            image = result.image
-            shadow = self._shadow(candidate, plan, result, context)
-        else:
-            image = self.engine.decode(data)  # intake limits hold even without moderation
-            shadow = None
-        now = datetime.now(UTC)
-        steps = _run_steps(plan, result, now)
-        status = _asset_status(steps)
-        row = AssetRow(
-            id=secrets.token_hex(12),
-            owner_key_id=owner.key_id,
-            filename=filename[:500],
-            format=image.format,
-            mime=image.mime,
-            size_bytes=len(data),
-            width=image.width,
-            height=image.height,
-            sha256=result.sha256 if result else hashlib.sha256(data).hexdigest(),
-            status=status.value,
-            moderation_mode=plan.raw,
-            moderation_steps=steps,
-            storage_area=area_for(status).value,
-            labels=[label.to_dict() for label in result.labels] if result else [],
-            detections=[found.to_dict() for found in result.detections] if result else [],
-            content_types=result.content_types if result else [],
-            model_version=result.model_version if result else "",
-            decision=result.decision.to_dict() if result else None,
-            shadow_decision=shadow.to_dict() if shadow else None,
-            upload_preset=upload_preset,
-            tags=list(tags),
-            notification_url=notification_url,
-            created_at=now,
-            updated_at=now,
-        )
-        # Blob first, row second: a crash in between leaves an orphan blob, which the worker
-        # sweeps; never a row without its bytes.
-        self.blobs.put(area_for(status), row.id, data)
-        # The policy's reason when the automatic step settled the status, else the mode.
-        decided = result is not None and status is not Status.PENDING
-        reason = result.decision.reason if result and decided else f"moderation={plan.raw}"
-        with self.db.session() as session:
-            session.add(row)
-            session.add(_audit(row.id, SYSTEM_ACTOR, "created", None, status, reason, now))
-        return self._view(row)
-
-    @staticmethod
-    def _shadow(
-        candidate: Policy | None,
-        plan: ModerationPlan,
-        result: ModerationResult,
-        context: Mapping[str, str] | None,
-    ) -> Decision | None:
-        """The shadow version's would-be decision, recorded and never acted on."""
-        if candidate is None:
-            return None
-        candidate = apply_thresholds(candidate, plan.thresholds)
-        return shadow_decision(result.labels, candidate, context, result.sha256)
-
-    @staticmethod
-    def moderation_plan(moderation: str) -> ModerationPlan:
-        """The steps a ``moderation`` field asks for: ``auto``, ``manual``, ``none`` or a
-        Cloudinary string (docs/cloudinary.md); InvalidParameter names what is wrong."""
-        return parse_moderation(moderation)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -268,7 +160,7 @@ class AssetService:
         if source is not destination:
             self.blobs.copy(row.id, source, destination)
         now = datetime.now(UTC)
-        steps = _settle_manual_step(row.moderation_steps, target, now)
+        steps = settle_manual_step(row.moderation_steps, target, now)
         with self.db.session() as session:
             # Compare-and-set on the status, so two concurrent overrides can't both apply.
             changed = session.execute(
@@ -283,7 +175,7 @@ class AssetService:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise InvalidTransition(f"asset {asset_id} changed meanwhile; reload and retry")
-            session.add(_audit(row.id, who.key_id, "override", current, target, reason, now))
+            session.add(audit_row(row.id, who.key_id, "override", current, target, reason, now))
         if source is not destination:
             self.blobs.delete(source, row.id)
         return self.get(asset_id, who)
@@ -299,72 +191,7 @@ class AssetService:
         return row
 
     def _view(self, row: AssetRow) -> dict[str, Any]:
-        labels = [ModerationLabel.from_dict(item) for item in row.labels]
-        return {
-            "id": row.id,
-            "status": row.status,
-            "filename": row.filename,
-            "format": row.format,
-            "mime": row.mime,
-            "size_bytes": row.size_bytes,
-            "width": row.width,
-            "height": row.height,
-            "sha256": row.sha256,
-            "moderation_mode": row.moderation_mode,
-            "moderation": row.moderation_steps,
-            "upload_preset": row.upload_preset,
-            "tags": row.tags,
-            "notification_url": row.notification_url,
-            "labels": [
-                label.to_dict() for label in above(labels, self.engine.settings.min_confidence)
-            ],
-            "content_types": row.content_types,
-            "model_version": row.model_version,
-            "decision": row.decision,
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
-        }
-
-
-def _run_steps(
-    plan: ModerationPlan, result: ModerationResult | None, now: datetime
-) -> list[dict[str, Any]]:
-    """Each step's outcome in order; once a step rejects, the steps after it are aborted."""
-    steps: list[dict[str, Any]] = []
-    for kind in plan.steps:
-        halted = bool(steps) and steps[-1]["status"] in (Status.REJECTED, ABORTED)
-        status = ABORTED if halted else _step_status(kind, result)
-        step: dict[str, Any] = {"kind": kind, "status": status, "updated_at": _iso(now)}
-        if kind == "aws_rek":
-            step["thresholds"] = plan.thresholds_view()
-        steps.append(step)
-    return steps
-
-
-def _step_status(kind: str, result: ModerationResult | None) -> str:
-    if kind == "none":
-        return Status.APPROVED.value
-    if kind == "manual" or result is None:
-        return Status.PENDING.value
-    return STATUS_FOR_ACTION[result.decision.action].value
-
-
-def _asset_status(steps: list[dict[str, Any]]) -> Status:
-    """Rejected if any step rejected, else what the last step says (pending for manual)."""
-    statuses = [step["status"] for step in steps]
-    return Status.REJECTED if Status.REJECTED in statuses else Status(statuses[-1])
-
-
-def _settle_manual_step(
-    steps: list[dict[str, Any]], target: Status, now: datetime
-) -> list[dict[str, Any]]:
-    """A person's override answers a pending manual step; other steps keep what they said."""
-    return [
-        {**step, "status": target.value, "updated_at": _iso(now)}
-        if step["kind"] == "manual" and step["status"] == Status.PENDING
-        else step
-        for step in steps
-    ]
+        return asset_view(row, self.engine.settings.min_confidence)
 
 
 def _manual_sentence(asset: Mapping[str, Any]) -> list[str]:
@@ -378,26 +205,6 @@ def _manual_sentence(asset: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _audit(
-    asset_id: str,
-    actor: str,
-    action: str,
-    before: Status | None,
-    after: Status,
-    reason: str,
-    when: datetime,
-) -> AuditEventRow:
-    return AuditEventRow(
-        asset_id=asset_id,
-        actor=actor,
-        action=action,
-        from_status=before.value if before else None,
-        to_status=after.value,
-        reason=reason,
-        created_at=when,
-    )
-
-
 def _event_view(event: AuditEventRow) -> dict[str, Any]:
     return {
         "actor": event.actor,
@@ -405,21 +212,12 @@ def _event_view(event: AuditEventRow) -> dict[str, Any]:
         "from_status": event.from_status,
         "to_status": event.to_status,
         "reason": event.reason,
-        "at": _iso(event.created_at),
+        "at": iso(event.created_at),
     }
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; everything vigil stores is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat()
-
-
 def _encode_cursor(row: AssetRow) -> str:
-    raw = f"{_iso(row.created_at)}|{row.id}".encode()
+    raw = f"{iso(row.created_at)}|{row.id}".encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 

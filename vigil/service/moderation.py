@@ -16,7 +16,7 @@ from vigil.errors import NotReady, VigilError
 from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
-from vigil.policy.context import resolve_context
+from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
 from vigil.settings import Settings
@@ -108,15 +108,23 @@ class ModerationEngine:
             if isinstance(image, VigilError):
                 outcomes.append(image)
                 continue
-            detections = next(found)
-            labels = build_labels(detections)
             # The QA sample is keyed on the bytes, so a retried upload makes the same choice.
             digest = hashlib.sha256(data).hexdigest()
-            decision = evaluate(labels, policy, context=resolved, sample_key=digest)
-            outcomes.append(
-                ModerationResult(image, labels, detections, self.model_version, decision, digest)
-            )
+            outcomes.append(self.decide(image, next(found), policy, resolved, digest))
         return outcomes
+
+    def decide(
+        self,
+        image: DecodedImage,
+        detections: list[Detection],
+        policy: Policy,
+        context: PolicyContext,
+        sha256: str,
+    ) -> ModerationResult:
+        """Labels from one image's detections, and the policy's decision on them."""
+        labels = build_labels(detections)
+        decision = evaluate(labels, policy, context=context, sample_key=sha256)
+        return ModerationResult(image, labels, detections, self.model_version, decision, sha256)
 
     def _decode_or_refusal(self, data: bytes) -> DecodedImage | VigilError:
         try:

@@ -21,7 +21,7 @@ from vigil.errors import InvalidParameter
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Action, Policy
 from vigil.policy.replay import Replay, StoredContext, direct_scores
-from vigil.service.assets import Mode, Status
+from vigil.service.asset_rows import Mode, Status
 from vigil.service.policies import PolicyRepository
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vigil import taxonomy
 from vigil.errors import InvalidParameter
 from vigil.policy.replay import direct_scores
-from vigil.service.assets import Status
+from vigil.service.asset_rows import Status
 from vigil.service.simulation import FINAL, MODERATED, as_utc
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow

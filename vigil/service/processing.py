@@ -1,0 +1,220 @@
+"""Turning a stored upload into a decision: the handler of ``moderate`` jobs.
+
+It is idempotent, as at-least-once delivery requires: only an asset still ``processing`` is
+decided, and the decision is written with a compare-and-set on that status, so a job that
+runs twice (a worker killed after deciding, before completing the job) never produces a
+second, different decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from vigil import taxonomy
+from vigil.errors import VigilError
+from vigil.media.image import DecodedImage
+from vigil.metrics import DECISIONS
+from vigil.policy.cloudinary import apply_thresholds, parse_moderation
+from vigil.policy.context import resolve_context
+from vigil.queue.jobs import Job
+from vigil.service.asset_rows import (
+    Status,
+    area_for,
+    asset_status,
+    asset_view,
+    audit_row,
+    run_steps,
+)
+from vigil.service.events import EVENT_FOR_STATUS, EventPublisher
+from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.service.policies import PolicyRepository
+from vigil.service.shadow import shadow_decision
+from vigil.storage.blobs import Area, BlobStore
+from vigil.storage.db import Database
+from vigil.storage.tables import AssetRow
+
+log = logging.getLogger(__name__)
+
+MODERATE = "moderate"  # the job kind
+
+
+@dataclass
+class _Work:
+    job: Job
+    row: AssetRow
+    image: DecodedImage
+
+
+class AssetProcessor:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        engine: ModerationEngine,
+        policies: PolicyRepository,
+        events: EventPublisher,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.engine = engine
+        self.policies = policies
+        self.events = events
+
+    def process(
+        self, jobs: Sequence[Job], decoded: Mapping[str, DecodedImage] | None = None
+    ) -> list[BaseException | None]:
+        """Decide each job's asset; the images of the batch share detector runs. ``decoded``
+        holds images the caller already decoded (the synchronous upload path)."""
+        outcomes: dict[int, BaseException | None] = {}
+        work: list[_Work] = []
+        for job, row in self._rows(jobs):
+            if row is None or row.status != Status.PROCESSING:
+                outcomes[job.id] = None  # already decided by an earlier delivery
+                continue
+            try:
+                image = (decoded or {}).get(row.id) or self._decode(row)
+            except VigilError as refusal:
+                self._fail(row, refusal)
+                outcomes[job.id] = None
+            except Exception as failure:  # storage trouble: retried with backoff
+                outcomes[job.id] = failure
+            else:
+                work.append(_Work(job, row, image))
+        if work:
+            found = self.engine.detect([item.image for item in work])
+            for item, detections in zip(work, found, strict=True):
+                outcomes[item.job.id] = self._settle(item, detections)
+        return [outcomes[job.id] for job in jobs]
+
+    def _rows(self, jobs: Sequence[Job]) -> list[tuple[Job, AssetRow | None]]:
+        ids = [str(job.payload["asset_id"]) for job in jobs]
+        with self.db.session() as session:
+            rows = {
+                row.id: row for row in session.scalars(select(AssetRow).where(AssetRow.id.in_(ids)))
+            }
+        return [(job, rows.get(asset_id)) for job, asset_id in zip(jobs, ids, strict=True)]
+
+    def _decode(self, row: AssetRow) -> DecodedImage:
+        return self.engine.decode(self.blobs.get(Area(row.storage_area), row.id))
+
+    def _settle(self, item: _Work, detections: list[Any]) -> BaseException | None:
+        try:
+            self._decide(item, detections)
+        except VigilError as refusal:  # the policy is gone, or the context no longer valid
+            self._fail(item.row, refusal)
+        except Exception as failure:
+            log.warning("deciding asset %s failed", item.row.id, exc_info=True)
+            return failure
+        return None
+
+    def _decide(self, item: _Work, detections: list[Any]) -> None:
+        row, payload = item.row, item.job.payload
+        plan = parse_moderation(row.moderation_mode)
+        chosen, candidate = self.policies.with_shadow(payload["policy"])
+        policy = apply_thresholds(chosen, plan.thresholds)
+        context = payload.get("context") or {}
+        resolved = resolve_context(policy, context, datetime.now(UTC))
+        result = self.engine.decide(item.image, detections, policy, resolved, row.sha256)
+        shadow = (
+            shadow_decision(
+                result.labels, apply_thresholds(candidate, plan.thresholds), context, row.sha256
+            )
+            if candidate is not None
+            else None
+        )
+        now = datetime.now(UTC)
+        steps = run_steps(plan, result, now)
+        status = asset_status(steps)
+        values = _decided_values(result, steps, status, now)
+        values["shadow_decision"] = shadow.to_dict() if shadow else None
+        self._write(row, status, values, result.decision.reason, now)
+        if status is not Status.PENDING:
+            DECISIONS.labels(
+                action=result.decision.action, category=_category(result), by="machine"
+            ).inc()
+
+    def _write(
+        self, row: AssetRow, status: Status, values: dict[str, Any], reason: str, now: datetime
+    ) -> None:
+        """Move the blob where the status wants it, then compare-and-set the row."""
+        source, target = Area(row.storage_area), area_for(status)
+        if source is not target:
+            self.blobs.copy(row.id, source, target)
+        with self.db.session() as session:
+            changed = session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.id, AssetRow.status == Status.PROCESSING.value)
+                .values(storage_area=target.value, **values)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return  # another delivery decided first; its decision stands
+            session.add(
+                audit_row(row.id, "system", "moderated", Status.PROCESSING, status, reason, now)
+            )
+            if status.value in EVENT_FOR_STATUS:
+                fresh = session.get(AssetRow, row.id)
+                assert fresh is not None
+                view = asset_view(fresh, self.engine.settings.min_confidence)
+                self.events.publish(session, EVENT_FOR_STATUS[status.value], view)
+        if source is not target:
+            self.blobs.delete(source, row.id)
+
+    def _fail(self, row: AssetRow, refusal: VigilError) -> None:
+        """The upload can't be processed: record why, and remove its bytes."""
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            changed = session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.id, AssetRow.status == Status.PROCESSING.value)
+                .values(
+                    status=Status.FAILED.value,
+                    error={"code": refusal.code, "message": refusal.message},
+                    updated_at=now,
+                )
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return
+            session.add(
+                audit_row(
+                    row.id,
+                    "system",
+                    "failed",
+                    Status.PROCESSING,
+                    Status.FAILED,
+                    refusal.message,
+                    now,
+                )
+            )
+        self.blobs.delete(Area(row.storage_area), row.id)
+
+
+def _decided_values(
+    result: ModerationResult, steps: list[dict[str, Any]], status: Status, now: datetime
+) -> dict[str, Any]:
+    image = result.image
+    return {
+        "status": status.value,
+        "format": image.format,
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "moderation_steps": steps,
+        "labels": [label.to_dict() for label in result.labels],
+        "detections": [found.to_dict() for found in result.detections],
+        "content_types": result.content_types,
+        "model_version": result.model_version,
+        "decision": result.decision.to_dict(),
+        "updated_at": now,
+    }
+
+
+def _category(result: ModerationResult) -> str:
+    """The top-level category behind the decision, for metrics ("none" if no label did it)."""
+    name = result.decision.label
+    return taxonomy.top_level(name) if name and taxonomy.is_label(name) else "none"
