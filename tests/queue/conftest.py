@@ -39,7 +39,3 @@ def queue(db: Database, clock: ManualClock) -> JobQueue:
     retry = RetryPolicy(max_attempts=3, backoff_seconds=10, backoff_max_seconds=60)
     return JobQueue(db, lease_seconds=30, retry=retry, clock=clock)
 
-
-@pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]  # replaced by the shared one
-    return f"sqlite:///{tmp_path / 'queue.db'}"

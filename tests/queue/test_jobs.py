@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from vigil.errors import InvalidTransition, JobNotFound
@@ -159,3 +161,23 @@ def test_stats_count_jobs_and_the_oldest_waiting(
     assert stats["counts"]["queued"] == {"moderate": 2, "webhook": 1}
     assert stats["counts"]["running"] == {"moderate": 1}
     assert stats["oldest_queued_age_seconds"] == pytest.approx(12)
+
+
+def test_concurrent_workers_never_share_a_job(db: Database, queue: JobQueue) -> None:
+    ids = add(db, queue, 200)
+    taken: dict[str, list[int]] = {}
+
+    def drain(name: str) -> None:
+        mine = taken.setdefault(name, [])
+        while jobs := queue.claim(name, limit=7):
+            mine.extend(job.id for job in jobs)
+            for job in jobs:
+                queue.complete(job.id, name)
+
+    threads = [threading.Thread(target=drain, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [job_id for mine in taken.values() for job_id in mine]
+    assert sorted(every) == ids  # each job exactly once

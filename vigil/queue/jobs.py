@@ -150,7 +150,8 @@ class JobQueue:
             for row in rows:
                 if row.attempts > row.max_attempts:
                     _bury(row, f"lease expired {row.max_attempts} times (worker lost)", now)
-        return [_job(row) for row in rows if row.state == JobState.RUNNING.value]
+        claimed = [_job(row) for row in rows if row.state == JobState.RUNNING.value]
+        return sorted(claimed, key=lambda job: job.id)  # RETURNING has no order
 
     def renew(self, job_ids: Sequence[int], worker: str) -> int:
         """Extend the leases this worker holds; returns how many it still holds."""

@@ -1,9 +1,10 @@
-"""The background worker: a thread that runs maintenance passes until told to stop."""
+"""Maintenance: a thread that sweeps orphan blobs and runs other chores until told to stop."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from vigil.service.maintenance import sweep_orphan_blobs
 from vigil.storage.blobs import BlobStore
@@ -14,8 +15,15 @@ log = logging.getLogger(__name__)
 
 class Worker:
     def __init__(
-        self, db: Database, blobs: BlobStore, *, interval: float, orphan_grace: float
+        self,
+        db: Database,
+        blobs: BlobStore,
+        *,
+        interval: float,
+        orphan_grace: float,
+        chores: Sequence[Callable[[], int]] = (),
     ) -> None:
+        self.chores = list(chores)
         self.db = db
         self.blobs = blobs
         self.interval = interval
@@ -24,7 +32,11 @@ class Worker:
         self._thread = threading.Thread(target=self._run, name="vigil-worker", daemon=True)
 
     def run_once(self) -> int:
-        return sweep_orphan_blobs(self.db, self.blobs, self.orphan_grace)
+        """Sweep orphan blobs (returns how many), then the other chores."""
+        removed = sweep_orphan_blobs(self.db, self.blobs, self.orphan_grace)
+        for chore in self.chores:
+            chore()
+        return removed
 
     def start(self) -> None:
         self._thread.start()
