@@ -32,6 +32,7 @@ typecheck: install-test
 	$(BIN)/mypy
 
 test: install-test lint typecheck
+	sh scripts/ensure-postgres.sh
 	$(BIN)/pytest
 
 clean:

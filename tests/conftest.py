@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.servers import PostgresServer, S3Server, ServerUnavailable, start_postgres
 from vigil.api.app import create_app
 from vigil.service.context import Vigil, build, prepare_storage
 from vigil.service.keys import create_key
 from vigil.service.moderation import ModerationEngine
 from vigil.service.principal import Role
 from vigil.settings import Settings
+from vigil.storage.blobs import BlobStore, LocalBlobStore
+from vigil.storage.s3 import S3BlobStore
 
 # Test-only policies that force each outcome on any photo, so quarantine and review paths run
 # through the real detectors: open_nsfw always reports an "Explicit" score, however low.
@@ -73,3 +78,65 @@ def keys(vigil: Vigil) -> Keys:
 def client(vigil: Vigil) -> Iterator[TestClient]:
     with TestClient(create_app(vigil, run_worker=False)) as test_client:
         yield test_client
+
+
+# Dummy credentials for boto3 against the local S3 server; the config files point nowhere so
+# a developer's own AWS profile can never be picked up by a test.
+S3_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL cluster for the session. It fails rather than skips when
+    PostgreSQL can't start: `make test` installs it, so a missing server is a real fault."""
+    try:
+        server = start_postgres()
+    except ServerUnavailable as error:
+        pytest.fail(f"cannot start the test PostgreSQL server: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLAlchemy URL of a fresh, empty (unmigrated) database, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    # Looked up lazily so that SQLite-only runs never start PostgreSQL.
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """Endpoint URL of a local S3-compatible server (moto) running for the session."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in S3_TEST_ENV.items():
+            env.setenv(name, value)
+        server = S3Server().start()
+        yield server.endpoint_url
+        server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    """A fresh, empty blob store: a local directory, or a new bucket on ``s3_server``."""
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs")
+        return
+    endpoint: str = request.getfixturevalue("s3_server")
+    bucket = boto3.resource("s3", endpoint_url=endpoint).Bucket(f"test-{uuid.uuid4().hex[:16]}")
+    bucket.create()
+    yield S3BlobStore(bucket.name, "vigil", endpoint_url=endpoint)
+    bucket.objects.all().delete()
+    bucket.delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 from vigil import errors
@@ -27,3 +28,14 @@ def test_every_error_code_is_documented() -> None:
         if issubclass(cls, errors.VigilError)
     }
     assert sorted(code for code in codes if f"`{code}`" not in text) == []
+
+
+def test_every_link_between_docs_resolves() -> None:
+    pages = [*DOCS.glob("*.md"), DOCS.parent / "README.md"]
+    broken = [
+        f"{page.name} -> {target}"
+        for page in pages
+        for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text())
+        if not (page.parent / target).exists()
+    ]
+    assert broken == []

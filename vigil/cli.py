@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 from vigil.cli_alerts import alerts_app
+from vigil.cli_jobs import jobs_app, worker
 from vigil.cli_output import err, fail, parse_pairs
 from vigil.cli_policy import policy_app
 from vigil.cli_presets import presets_app
@@ -34,6 +35,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(presets_app, name="presets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 class OutputFormat(StrEnum):

@@ -117,9 +117,7 @@ def test_a_passing_step_leaves_the_asset_pending_for_a_person(
     assert steps(asset) == [("aws_rek", "approved"), ("manual", "pending")]
     path = f"/v1/assets/{asset['id']}"
     assert client.get(f"{path}/content", headers=keys.auth("uploader")).status_code == 403
-    created, moderated = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()[
-        "events"
-    ]
+    created, moderated = client.get(f"{path}/audit", headers=keys.auth("uploader")).json()["events"]
     assert created["reason"] == "moderation=aws_rek|manual"
     assert moderated["to_status"] == "pending"
 

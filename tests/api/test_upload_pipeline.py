@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from tests.conftest import Keys
 from tests.hostile import truncated_jpeg
 from tests.images import astronaut_jpeg, coffee_jpeg
 from vigil.api.app import create_app
@@ -32,7 +31,9 @@ from vigil.storage.tables import AssetRow, AuditEventRow, JobRow
 def stack(
     tmp_path: Path, database_url: str, engine: ModerationEngine, policy_dir: Path
 ) -> Iterator[Vigil]:
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, policy_dir=policy_dir)
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, policy_dir=policy_dir
+    )
     prepare_storage(settings)
     running = build(settings, engine)
     yield running
@@ -131,8 +132,9 @@ def test_an_idempotency_key_replays_the_first_result(
     assert reused.json()["error"]["code"] == "IdempotencyKeyReused"
     # Keys belong to one uploader: another uploader's key of the same name is another upload.
     other = {"Authorization": f"Bearer {create_key(stack.db, Role.UPLOADER)}"}
-    assert post(api, {**other, "Idempotency-Key": "upload-42"}, coffee_jpeg()).json()["id"] != (
-        first.json()["id"]
+    assert (
+        post(api, {**other, "Idempotency-Key": "upload-42"}, coffee_jpeg()).json()["id"]
+        != (first.json()["id"])
     )
     assert count(stack, AssetRow) == 2
 

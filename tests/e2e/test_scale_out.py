@@ -17,9 +17,8 @@ import boto3
 import httpx
 import pytest
 
-from tests.e2e.test_serve import VIGIL, free_port, wait_until_ready
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
-from tests.servers import PostgresServer
+from tests.servers import VIGIL, PostgresServer, start_vigil_serve
 
 
 @dataclass
@@ -42,13 +41,10 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(
-    tmp_path: Path, postgres_server: PostgresServer, s3_server: str
-) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, postgres_server: PostgresServer, s3_server: str) -> Iterator[Cluster]:
     bucket = f"vigil-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
     database = postgres_server.create_database(f"scale_{uuid.uuid4().hex[:12]}")
-    port = free_port()
     env = {
         **os.environ,
         "VIGIL_DATA_DIR": str(tmp_path / "data"),
@@ -58,25 +54,16 @@ def cluster(
         "VIGIL_JOB_LEASE_SECONDS": "3",
         "VIGIL_WORKER_POLL_SECONDS": "0.2",
     }
-    server = subprocess.Popen(
-        [VIGIL, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert server.stdout is not None
-    key = server.stdout.readline().strip()
-    url = f"http://127.0.0.1:{port}"
-    running = Cluster(url, {"Authorization": f"Bearer {key}"}, env, [])
+    server = start_vigil_serve(env, "--no-worker")
+    running = Cluster(server.url, server.headers, env, [])
     try:
-        wait_until_ready(url, server)
         yield running
     finally:
-        for process in [*running.workers, server]:
+        for process in running.workers:
             if process.poll() is None:
                 process.kill()
             process.wait(timeout=30)
+        server.stop()
 
 
 def upload_async(cluster: Cluster, data: bytes) -> str:

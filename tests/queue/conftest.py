@@ -38,4 +38,3 @@ def clock() -> ManualClock:
 def queue(db: Database, clock: ManualClock) -> JobQueue:
     retry = RetryPolicy(max_attempts=3, backoff_seconds=10, backoff_max_seconds=60)
     return JobQueue(db, lease_seconds=30, retry=retry, clock=clock)
-

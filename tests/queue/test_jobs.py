@@ -28,9 +28,7 @@ def test_enqueued_jobs_are_claimed_once_in_order(db: Database, queue: JobQueue) 
     assert queue.claim("w3", limit=3) == []
 
 
-def test_a_job_rolled_back_with_its_transaction_never_exists(
-    db: Database, queue: JobQueue
-) -> None:
+def test_a_job_rolled_back_with_its_transaction_never_exists(db: Database, queue: JobQueue) -> None:
     with pytest.raises(RuntimeError), db.session() as session:
         queue.enqueue(session, "moderate", {})
         raise RuntimeError("the state change failed")

@@ -13,12 +13,16 @@ from fastapi.responses import JSONResponse
 
 from vigil import __version__
 from vigil.api import errors
+from vigil.api.routes_alerts import router as alerts_router
 from vigil.api.routes_assets import router as assets_router
+from vigil.api.routes_jobs import router as jobs_router
+from vigil.api.routes_metrics import router as metrics_router
 from vigil.api.routes_policies import router as policies_router
 from vigil.api.routes_presets import router as presets_router
 from vigil.api.routes_simulation import router as simulation_router
+from vigil.api.routes_webhooks import router as webhooks_router
+from vigil.service.background import Background
 from vigil.service.context import Vigil
-from vigil.service.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +33,14 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(
-            vigil.db,
-            vigil.blobs,
-            interval=vigil.settings.worker_interval_seconds,
-            orphan_grace=vigil.settings.orphan_grace_seconds,
-        )
+        background = Background(vigil)
         if not vigil.engine.ready:
             threading.Thread(target=_load_models, args=(vigil, app), daemon=True).start()
         if run_worker:
-            worker.start()
+            background.start()
         yield
-        worker.stop()
+        if run_worker:
+            background.stop()
 
     app = FastAPI(title="vigil", version=__version__, lifespan=lifespan)
     app.state.vigil = vigil
@@ -50,6 +50,10 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.include_router(simulation_router)  # before policies: /suggest is not a policy name
     app.include_router(policies_router)
     app.include_router(presets_router)
+    app.include_router(jobs_router)
+    app.include_router(alerts_router)
+    app.include_router(metrics_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from vigil.errors import VigilError
@@ -39,6 +40,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return error_response(
+        503, "DatabaseUnavailable", "the database could not be reached; retry in a few seconds"
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "InternalError", "vigil hit an unexpected error; see its log")
@@ -48,4 +56,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(VigilError, _vigil_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -168,14 +168,20 @@ class JobQueue:
 
     def complete(self, job_id: int, worker: str) -> bool:
         """Mark done; False if the lease was lost meanwhile (another worker has the job)."""
+        return self.complete_all([job_id], worker) == 1
+
+    def complete_all(self, job_ids: Sequence[int], worker: str) -> int:
+        """Mark jobs done in one transaction; returns how many this worker still held."""
+        if not job_ids:
+            return 0
         now = self.clock()
         with self.db.session() as session:
             result = session.execute(
                 update(JobRow)
-                .where(*_held([job_id], worker))
+                .where(*_held(job_ids, worker))
                 .values(state=JobState.DONE.value, finished_at=now, updated_at=now)
             )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def fail(self, job_id: int, worker: str, error: str) -> JobState | None:
         """Record a failed attempt: retry after a backoff, or dead after the last attempt.

@@ -152,14 +152,14 @@ class QueueWorker:
             log.exception("handler for %s failed", kind)
             outcomes = [failure] * len(jobs)
         elapsed = time.perf_counter() - started
+        done = [job.id for job, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
+        self.queue.complete_all(done, self.name)  # one transaction for the batch
+        JOB_SECONDS.labels(kind=kind, outcome="done").observe(elapsed)
         for job, outcome in zip(jobs, outcomes, strict=True):
-            self._record(job, outcome, elapsed)
+            if outcome is not None:
+                self._record_failure(job, outcome, elapsed)
 
-    def _record(self, job: Job, outcome: BaseException | None, elapsed: float) -> None:
-        if outcome is None:
-            self.queue.complete(job.id, self.name)
-            JOB_SECONDS.labels(kind=job.kind, outcome="done").observe(elapsed)
-            return
+    def _record_failure(self, job: Job, outcome: BaseException, elapsed: float) -> None:
         message = f"{type(outcome).__name__}: {outcome}"
         state = self.queue.fail(job.id, self.name, message)
         label = "dead" if state is JobState.DEAD else "retry"

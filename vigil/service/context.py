@@ -6,31 +6,50 @@ from dataclasses import dataclass
 
 from vigil.policy.model import Policy
 from vigil.policy.sources import policy_sources
+from vigil.queue.jobs import JobQueue, RetryPolicy
+from vigil.queue.worker import Handler
+from vigil.service.alerts import AlertService
 from vigil.service.assets import AssetService
+from vigil.service.events import EventPublisher
 from vigil.service.keys import ensure_admin_key
 from vigil.service.moderation import ModerationEngine
 from vigil.service.policies import PolicyRepository
 from vigil.service.presets import PresetRepository
+from vigil.service.processing import MODERATE, AssetProcessor
+from vigil.service.uploads import UploadService
+from vigil.service.webhooks import WebhookService
 from vigil.settings import Settings
-from vigil.storage.blobs import LocalBlobStore
+from vigil.storage.blobs import BlobStore
 from vigil.storage.db import Database, migrate
+from vigil.storage.open import open_blob_store
 
 
 @dataclass
 class Vigil:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: BlobStore
     engine: ModerationEngine
     policies: PolicyRepository
     presets: PresetRepository
     assets: AssetService
+    queue: JobQueue
+    events: EventPublisher
+    processor: AssetProcessor
+    uploads: UploadService
+    alerts: AlertService
+    webhooks: WebhookService
 
     def policy(self, name: str | None = None) -> Policy:
         """The active version of ``name``, or of the default policy."""
         return self.policies.get(name or self.settings.default_policy)
 
+    def job_handlers(self) -> dict[str, Handler]:
+        """What each kind of job runs; moderation waits until the models are loaded."""
+        return {MODERATE: Handler(self.processor.process, ready=lambda: self.engine.ready)}
+
     def close(self) -> None:
+        self.uploads.close()
         self.db.dispose()
 
 
@@ -63,8 +82,34 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     """The service objects. Detectors are created but not loaded (``engine.load()``) unless an
     already loaded ``engine`` is passed in."""
     db = Database(settings.resolved_database_url)
-    blobs = LocalBlobStore(settings.resolved_blob_dir)
+    queue = open_queue(db, settings)
+    blobs = open_blob_store(settings)
     engine = engine or ModerationEngine(settings)
     policies = PolicyRepository(db)
-    assets = AssetService(db, blobs, engine, policies)
-    return Vigil(settings, db, blobs, engine, policies, PresetRepository(db, policies), assets)
+    events = EventPublisher()
+    processor = AssetProcessor(db, blobs, engine, policies, events)
+    uploads = UploadService(settings, db, blobs, engine, policies, queue, processor, events)
+    return Vigil(
+        settings=settings,
+        db=db,
+        blobs=blobs,
+        engine=engine,
+        policies=policies,
+        presets=PresetRepository(db, policies),
+        assets=AssetService(db, blobs, engine, policies),
+        queue=queue,
+        events=events,
+        processor=processor,
+        uploads=uploads,
+        alerts=AlertService(db, queue, settings),
+        webhooks=WebhookService(db, queue, settings),
+    )
+
+
+def open_queue(db: Database, settings: Settings) -> JobQueue:
+    retry = RetryPolicy(
+        max_attempts=settings.job_max_attempts,
+        backoff_seconds=settings.job_backoff_seconds,
+        backoff_max_seconds=settings.job_backoff_max_seconds,
+    )
+    return JobQueue(db, lease_seconds=settings.job_lease_seconds, retry=retry)

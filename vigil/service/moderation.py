@@ -16,6 +16,7 @@ from vigil.errors import NotReady, VigilError
 from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
+from vigil.metrics import DETECTOR_SECONDS
 from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
@@ -82,7 +83,9 @@ class ModerationEngine:
             raise NotReady("models are still loading; retry in a few seconds")
         per_image: list[list[Detection]] = [[] for _ in images]
         for detector in self.detectors:
-            for found, detections in zip(per_image, detector.detect(images), strict=True):
+            with DETECTOR_SECONDS.labels(detector=detector.name).time():
+                results = detector.detect(images)
+            for found, detections in zip(per_image, results, strict=True):
                 found.extend(detections)
         return per_image
 

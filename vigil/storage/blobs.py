@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
+
+# Streaming copies move this much at a time, so memory stays flat whatever the file size.
+CHUNK_BYTES = 1024 * 1024
 
 
 class Area(StrEnum):
@@ -19,8 +22,19 @@ class Area(StrEnum):
     QUARANTINE = "quarantine"
 
 
+def check_key(key: str) -> str:
+    """Refuse keys that could escape their area (path separators, dot files) or are empty."""
+    if not key or "/" in key or "\\" in key or key.startswith("."):
+        raise ValueError(f"invalid blob key {key!r}")
+    return key
+
+
 class BlobStore(Protocol):
     def put(self, area: Area, key: str, data: bytes) -> None: ...
+
+    def put_file(self, area: Area, key: str, source: BinaryIO) -> int:
+        """Stream ``source`` to its end into the store; returns the number of bytes written."""
+        ...
 
     def get(self, area: Area, key: str) -> bytes: ...
 
@@ -43,23 +57,29 @@ class LocalBlobStore:
         (root / "tmp").mkdir(parents=True, exist_ok=True)
 
     def _path(self, area: Area, key: str) -> Path:
-        if not key or "/" in key or "\\" in key or key.startswith("."):
-            raise ValueError(f"invalid blob key {key!r}")
-        return self.root / area.value / key[:2] / key
+        return self.root / area.value / key[:2] / check_key(key)
 
     def put(self, area: Area, key: str, data: bytes) -> None:
+        self._write(area, key, lambda handle: handle.write(data))
+
+    def put_file(self, area: Area, key: str, source: BinaryIO) -> int:
+        return self._write(area, key, lambda handle: _copy_chunks(source, handle))
+
+    def _write(self, area: Area, key: str, fill: Callable[[BinaryIO], int]) -> int:
+        """Write through ``fill`` into a temp file, sync it, then rename it into place."""
         target = self._path(area, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=self.root / "tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                written = fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, target)  # atomic: readers see the whole file or none
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+        return written
 
     def get(self, area: Area, key: str) -> bytes:
         return self._path(area, key).read_bytes()
@@ -78,3 +98,11 @@ class LocalBlobStore:
         for path in (self.root / area.value).glob("*/*"):
             if path.is_file() and path.stat().st_mtime < cutoff:
                 yield path.name
+
+
+def _copy_chunks(source: BinaryIO, target: BinaryIO) -> int:
+    written = 0
+    while chunk := source.read(CHUNK_BYTES):
+        target.write(chunk)
+        written += len(chunk)
+    return written

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,6 +53,8 @@ class AssetRow(Base):
     notification_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     # Each moderation step's outcome in order ({"kind", "status", "updated_at", ...}).
     moderation_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Why processing failed ({"code", "message"}) for an asset whose status is "failed".
+    error: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -114,3 +116,120 @@ class UploadPresetRow(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobRow(Base):
+    """One unit of background work. Times are epoch seconds (floats), which compare the same
+    way on SQLite and PostgreSQL."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    available_at: Mapped[float] = mapped_column(Float)
+    leased_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_jobs_state_available", "state", "available_at"),)
+
+
+class IdempotencyKeyRow(Base):
+    """An upload's Idempotency-Key, per uploader: a retry returns the first upload's asset."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner_key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookSubscriptionRow(Base):
+    """A registered webhook: a URL and the event types it wants. Removing one only marks it
+    inactive, so the delivery log keeps pointing at it."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one target (a subscription, or an asset's notification_url when
+    ``subscription_id`` is empty), with its outcome so far."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subscription_id: Mapped[str | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id"), nullable=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_webhook_deliveries_status_created", "status", "created_at"),)
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP attempt of a delivery: the status code, or why no answer came."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class InstanceValueRow(Base):
+    """Values this instance generated once and must keep (the webhook signing secret)."""
+
+    __tablename__ = "instance_values"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertRuleRow(Base):
+    """Who gets e-mail when a moderation event matches a label threshold (docs/alerts.md).
+    Rules are not edited in place: a change is a delete and a new rule."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100))
+    min_confidence: Mapped[float] = mapped_column(Float)
+    min_labels: Mapped[int] = mapped_column(Integer)
+    min_segments: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

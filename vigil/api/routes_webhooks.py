@@ -1,0 +1,61 @@
+"""Webhook subscriptions, the delivery log and redelivery over HTTP (admin only; the service
+checks the role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api.deps import PrincipalDep, VigilDep
+
+router = APIRouter(prefix="/v1/webhooks")
+
+
+class WebhookBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="http:// or https:// URL that receives the events")
+    events: list[str] = Field(description="Event types to receive, e.g. asset.rejected")
+    description: str = ""
+
+
+@router.post("", status_code=201, summary="Subscribe a URL to event types")
+def create_webhook(vigil: VigilDep, who: PrincipalDep, body: WebhookBody) -> dict[str, Any]:
+    return vigil.webhooks.create(who, body.url, body.events, body.description)
+
+
+@router.get("", summary="Every active subscription")
+def list_webhooks(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
+    return {"webhooks": vigil.webhooks.subscriptions(who)}
+
+
+@router.get("/secret", summary="The secret that signs deliveries to notification_urls")
+def instance_secret(vigil: VigilDep, who: PrincipalDep) -> dict[str, str]:
+    return vigil.webhooks.secret(who)
+
+
+@router.get("/deliveries", summary="The delivery log, newest first")
+def list_deliveries(
+    vigil: VigilDep, who: PrincipalDep, status: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    return {"deliveries": vigil.webhooks.deliveries(who, status=status, limit=limit)}
+
+
+@router.get("/deliveries/{delivery_id}", summary="One delivery with its attempts")
+def get_delivery(vigil: VigilDep, who: PrincipalDep, delivery_id: str) -> dict[str, Any]:
+    return vigil.webhooks.delivery(who, delivery_id)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/redeliver", status_code=202, summary="Send a delivery again"
+)
+def redeliver(vigil: VigilDep, who: PrincipalDep, delivery_id: str) -> dict[str, Any]:
+    return vigil.webhooks.redeliver(who, delivery_id)
+
+
+@router.delete("/{webhook_id}", status_code=204, summary="Remove a subscription")
+def delete_webhook(vigil: VigilDep, who: PrincipalDep, webhook_id: str) -> Response:
+    vigil.webhooks.remove(who, webhook_id)
+    return Response(status_code=204)

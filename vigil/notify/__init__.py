@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signing, target checks, and the HTTP request itself."""

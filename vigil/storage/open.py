@@ -1,0 +1,33 @@
+"""Pick the blob store the settings name (its own module: it imports every store)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from vigil.errors import InvalidParameter
+from vigil.settings import Settings
+from vigil.storage.blobs import BlobStore, LocalBlobStore
+from vigil.storage.s3 import S3BlobStore
+
+# Bucket names: letters, digits, dots, dashes (and underscores, which some servers allow).
+BUCKET = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The local directory when ``blob_url`` is empty, else the S3 bucket it names."""
+    url = settings.blob_url.strip()
+    if not url:
+        return LocalBlobStore(settings.resolved_blob_dir)
+    parts = urlsplit(url)
+    bucket_ok = BUCKET.fullmatch(parts.netloc) is not None
+    if parts.scheme != "s3" or not bucket_ok or parts.query or parts.fragment:
+        raise InvalidParameter(
+            f"VIGIL_BLOB_URL must be empty (local directory) or s3://bucket[/prefix], not {url!r}"
+        )
+    return S3BlobStore(
+        parts.netloc,
+        parts.path.strip("/"),
+        endpoint_url=settings.s3_endpoint_url.strip() or None,
+        region=settings.s3_region,
+    )

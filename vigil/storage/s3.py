@@ -1,0 +1,173 @@
+"""A blob store in an S3 bucket (AWS or any S3-compatible server: MinIO, Ceph, ...)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO, cast
+
+import boto3
+from boto3.exceptions import Boto3Error
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from vigil.errors import StorageUnavailable
+from vigil.storage.blobs import CHUNK_BYTES, Area, check_key
+
+# Error codes S3 and compatible servers use for "no such object" (HEAD has no body, so 404).
+MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# Parts of a streamed upload; each part is buffered in memory, at most this many at a time.
+MULTIPART_BYTES = 8 * CHUNK_BYTES
+UPLOAD_THREADS = 4
+
+
+class S3BlobStore:
+    """Objects at ``<prefix>/<area>/<key>`` in one bucket. Credentials come from the standard
+    AWS chain (environment, shared files, instance or container roles)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self._client: Any = boto3.client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=_client_config(endpoint_url)
+        )
+        self._transfer = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES,
+            multipart_chunksize=MULTIPART_BYTES,
+            max_concurrency=UPLOAD_THREADS,
+        )
+
+    def _folder(self, area: Area) -> str:
+        folder = f"{Area(area).value}/"
+        return f"{self.prefix}/{folder}" if self.prefix else folder
+
+    def _name(self, area: Area, key: str) -> str:
+        return self._folder(area) + check_key(key)
+
+    def put(self, area: Area, key: str, data: bytes) -> None:
+        name = self._name(area, key)
+        with self._errors("put", name):
+            self._client.put_object(Bucket=self.bucket, Key=name, Body=data)
+
+    def put_file(self, area: Area, key: str, source: BinaryIO) -> int:
+        # S3 makes an object visible only once its upload completes, so this is atomic too.
+        name = self._name(area, key)
+        counted = _CountingReader(source)
+        with self._errors("put", name):
+            self._client.upload_fileobj(counted, self.bucket, name, Config=self._transfer)
+        return counted.count
+
+    def get(self, area: Area, key: str) -> bytes:
+        name = self._name(area, key)
+        with self._errors("get", name, missing=FileNotFoundError):
+            response = self._client.get_object(Bucket=self.bucket, Key=name)
+            return cast(bytes, response["Body"].read())
+
+    def exists(self, area: Area, key: str) -> bool:
+        name = self._name(area, key)
+        try:
+            with self._errors("head", name, missing=FileNotFoundError):
+                self._client.head_object(Bucket=self.bucket, Key=name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def copy(self, key: str, source: Area, target: Area) -> None:
+        """Server side: the bytes never pass through vigil."""
+        origin, name = self._name(source, key), self._name(target, key)
+        with self._errors("copy", origin, missing=FileNotFoundError):
+            self._client.copy_object(
+                Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": origin}
+            )
+
+    def delete(self, area: Area, key: str) -> None:
+        name = self._name(area, key)
+        with self._errors("delete", name):  # deleting a missing object succeeds, as locally
+            self._client.delete_object(Bucket=self.bucket, Key=name)
+
+    def keys_older_than(self, area: Area, seconds: float) -> Iterator[str]:
+        cutoff = time.time() - seconds
+        folder = self._folder(area)
+        pages = self._client.get_paginator("list_objects_v2")
+        with self._errors("list", folder):
+            for page in pages.paginate(Bucket=self.bucket, Prefix=folder):
+                for item in page.get("Contents", []):
+                    key = cast(str, item["Key"])[len(folder) :]
+                    # Deeper names are not vigil's: its keys never contain a slash.
+                    if "/" not in key and item["LastModified"].timestamp() < cutoff:
+                        yield key
+
+    @contextmanager
+    def _errors(
+        self, action: str, name: str, *, missing: type[Exception] | None = None
+    ) -> Iterator[None]:
+        """botocore errors become StorageUnavailable; a missing object becomes ``missing``
+        when given (callers treat it like a missing local file)."""
+        location = f"s3://{self.bucket}/{name}"
+        try:
+            yield
+        except ClientError as error:
+            if missing is not None and _error_code(error) in MISSING_CODES:
+                raise missing(f"no blob at {location}") from error
+            raise StorageUnavailable(self._explain(action, location, error)) from error
+        except (BotoCoreError, Boto3Error) as error:  # Boto3Error: failed managed transfers
+            raise StorageUnavailable(self._explain(action, location, error)) from error
+
+    def _explain(self, action: str, location: str, error: Exception) -> str:
+        endpoint = self.endpoint_url or "AWS S3"
+        return f"blob store unavailable: {action} {location} at {endpoint} failed: {error}"
+
+
+def _client_config(endpoint_url: str | None) -> Config:
+    # Short connect timeout and few retries: a request waits on this, and a dead store should
+    # fail it within seconds rather than minutes.
+    options: dict[str, Any] = {
+        "connect_timeout": 5,
+        "read_timeout": 60,
+        "retries": {"mode": "standard", "max_attempts": 3},
+    }
+    if endpoint_url:
+        # Many S3-compatible servers reject the CRC checksums botocore now adds by default.
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
+    return Config(**options)
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class _CountingReader:
+    """Counts the bytes read. Only ``read`` is offered, so boto3 streams the source part by
+    part instead of seeking around in it, and each byte is counted once.
+
+    Reads are filled to the size asked for: boto3 takes a short read for the end of the file
+    and then reads "the rest" in one call, which from a pipe could be everything."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = size if size >= 0 else None
+        parts: list[bytes] = []
+        got = 0
+        while wanted is None or got < wanted:
+            ask = CHUNK_BYTES if wanted is None else min(CHUNK_BYTES, wanted - got)
+            chunk = self._source.read(ask)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        self.count += got
+        return b"".join(parts)
