@@ -33,6 +33,7 @@ typecheck: install-test
 
 test: install-test lint typecheck
 	sh scripts/ensure-postgres.sh
+	sh scripts/ensure-chromium.sh
 	$(BIN)/pytest
 
 clean:

@@ -58,7 +58,9 @@ def photos(count: int, seed: int) -> list[bytes]:
 
 
 class Chaos:
-    """Keeps one worker running, killing it with SIGKILL every 2 to 6 seconds."""
+    """Keeps one worker running, killing it with SIGKILL at a random moment 3 to 10 seconds
+    after it was started (a worker needs a few seconds to load its models, so shorter lives
+    would kill it before it ever claims a job)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -73,7 +75,7 @@ class Chaos:
         )
 
     def _run(self) -> None:
-        while not self.stopping.wait(random.uniform(2, 6)):
+        while not self.stopping.wait(random.uniform(3, 10)):
             self.worker.send_signal(signal.SIGKILL)
             self.worker.wait()
             self.kills += 1
@@ -166,6 +168,12 @@ def main() -> None:
         while True:
             states, conflicting = final_states(database_url, ids)
             waiting = sum(count for state, count in states.items() if state not in FINAL)
+            if int(time.perf_counter() - started) % 30 == 0:
+                print(
+                    f"  {time.perf_counter() - started:.0f} s: {waiting} waiting, "
+                    f"{chaos.kills} kills",
+                    flush=True,
+                )
             if not waiting or time.monotonic() > deadline:
                 break
             if not calmed and time.monotonic() > deadline - args.drain_timeout / 2:

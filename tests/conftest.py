@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -44,13 +46,30 @@ def engine(policy_dir: Path) -> ModerationEngine:
     return loaded
 
 
+@contextmanager
+def running_vigil(
+    tmp_path: Path, engine: ModerationEngine, policy_dir: Path, **settings: Any
+) -> Iterator[Vigil]:
+    """A prepared vigil on its own data directory, sharing the loaded detectors; ``settings``
+    override the defaults (``database_url``, ``min_confidence``, ...)."""
+    chosen = Settings(data_dir=tmp_path / "data", policy_dir=policy_dir, **settings)
+    prepare_storage(chosen)
+    running = build(chosen, engine)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
 @pytest.fixture
 def vigil(tmp_path: Path, engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
-    settings = Settings(data_dir=tmp_path / "data", policy_dir=policy_dir)
-    prepare_storage(settings)
-    running = build(settings, engine)
-    yield running
-    running.close()
+    with running_vigil(tmp_path, engine, policy_dir) as running:
+        yield running
+
+
+def role_headers(vigil: Vigil, *roles: Role) -> dict[str, dict[str, str]]:
+    """A new API key per role, as request headers keyed by role name."""
+    return {role.value: {"Authorization": f"Bearer {create_key(vigil.db, role)}"} for role in roles}
 
 
 @dataclass

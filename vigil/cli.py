@@ -16,16 +16,21 @@ from rich.progress import Progress
 from rich.table import Table
 
 from vigil.cli_alerts import alerts_app
+from vigil.cli_archive import archive_app
+from vigil.cli_aws import aws_app
+from vigil.cli_ingest import ingest_app
 from vigil.cli_jobs import jobs_app, worker
 from vigil.cli_output import err, fail, parse_pairs
 from vigil.cli_policy import policy_app
 from vigil.cli_presets import presets_app
+from vigil.cli_users import users_app
 from vigil.cli_webhooks import webhooks_app
 from vigil.errors import VigilError
 from vigil.policy.context import resolve_context
 from vigil.policy.model import Policy
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.scan import ScanSummary
+from vigil.service.video_files import moderate_video_file, report_dict, video_kind_of
 from vigil.settings import Settings, describe, load_settings
 
 app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
@@ -36,6 +41,10 @@ app.add_typer(presets_app, name="presets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(users_app, name="users")
+app.add_typer(archive_app, name="archive")
+app.add_typer(aws_app, name="aws")
+app.add_typer(ingest_app, name="ingest")
 app.command("worker")(worker)
 
 
@@ -66,6 +75,27 @@ def _engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
     return vigil.engine, policy
 
 
+def _moderate_file(
+    path: Path,
+    engine: ModerationEngine,
+    policy: Policy,
+    context: dict[str, str],
+    floor: float,
+) -> dict[str, Any]:
+    """One file's result as printed: an image's labels, or a video's labels and segments."""
+    try:
+        kind = video_kind_of(path)
+        if kind is not None:
+            report = moderate_video_file(path, kind, engine, policy, context, floor)
+            return {"file": str(path), **report_dict(report, floor)}
+        outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), policy, context)
+    except VigilError as exc:
+        outcome = exc
+    except OSError as exc:
+        outcome = VigilError(f"cannot read {path}: {exc.strerror}", code="FileUnreadable")
+    return _outcome_dict(str(path), outcome, floor)
+
+
 def _outcome_dict(
     path: str, outcome: ModerationResult | VigilError, floor: float
 ) -> dict[str, Any]:
@@ -94,14 +124,35 @@ def _print_table(record: dict[str, Any]) -> None:
             label["Detector"],
         )
     console.print(table)
+    if "Segments" in record:
+        _print_segments(console, record)
     console.print(
         f"policy {decision['policy']} @ {decision['policy_version']}: {decision['reason']}"
     )
 
 
+def _print_segments(console: Console, record: dict[str, Any]) -> None:
+    table = Table(title=f"segments ({record['StatusMessage']})")
+    for column in ("Start", "End", "Label", "Confidence"):
+        table.add_column(column)
+    for segment in record["Segments"]:
+        table.add_row(
+            _clock(segment["StartTimestampMillis"]),
+            _clock(segment["EndTimestampMillis"]),
+            segment["Name"],
+            f"{segment['Confidence']:.1f}",
+        )
+    console.print(table)
+
+
+def _clock(milliseconds: int) -> str:
+    seconds, millis = divmod(milliseconds, 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}.{millis:03d}"
+
+
 @app.command()
 def moderate(
-    paths: Annotated[list[Path], typer.Argument(help="Image files.")],
+    paths: Annotated[list[Path], typer.Argument(help="Image or video files.")],
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.JSON,
     min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
@@ -109,21 +160,14 @@ def moderate(
         list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
     ] = None,
 ) -> None:
-    """Moderate images; one JSON object per file (exit 1 if any file was refused)."""
+    """Moderate images and videos; one JSON object per file (exit 1 if any was refused).
+    Videos are reported with their segments."""
     engine, chosen = _engine(policy)
     raw_context = _checked_context(chosen, context or [])
     refused = False
     for path in paths:
-        try:
-            outcome: ModerationResult | VigilError = engine.moderate(
-                path.read_bytes(), chosen, raw_context
-            )
-        except VigilError as exc:
-            outcome = exc
-        except OSError as exc:
-            outcome = VigilError(f"cannot read {path}: {exc.strerror}", code="FileUnreadable")
-        refused |= isinstance(outcome, VigilError)
-        record = _outcome_dict(str(path), outcome, min_confidence)
+        record = _moderate_file(path, engine, chosen, raw_context, min_confidence)
+        refused |= "error" in record
         if output is OutputFormat.JSON:
             print(json.dumps(record))
         else:
@@ -160,18 +204,44 @@ def scan(
             task = progress.add_task("scanning", total=len(files))
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
-                datas = [path.read_bytes() for path in chunk]
-                outcomes = engine.moderate_batch(datas, chosen, raw_context)
-                for path, outcome in zip(chunk, outcomes, strict=True):
+                for path, record, outcome in _scan_chunk(
+                    chunk, engine, chosen, raw_context, min_confidence
+                ):
                     summary.add(str(path), outcome, min_confidence)
                     if sink:
-                        sink.write(json.dumps(_outcome_dict(str(path), outcome, min_confidence)))
+                        sink.write(
+                            json.dumps(record or _outcome_dict(str(path), outcome, min_confidence))
+                        )
                         sink.write("\n")
                 progress.advance(task, len(chunk))
     finally:
         if sink:
             sink.close()
     summary.print(Console())
+
+
+def _scan_chunk(
+    chunk: list[Path],
+    engine: ModerationEngine,
+    policy: Policy,
+    context: dict[str, str],
+    floor: float,
+) -> Iterator[tuple[Path, dict[str, Any] | None, ModerationResult | VigilError]]:
+    """Images in one detector batch; videos one by one, reported with their segments."""
+    kinds = {path: video_kind_of(path) for path in chunk}
+    images = [path for path in chunk if kinds[path] is None]
+    outcomes = engine.moderate_batch([path.read_bytes() for path in images], policy, context)
+    yield from ((path, None, outcome) for path, outcome in zip(images, outcomes, strict=True))
+    for path, kind in kinds.items():
+        if kind is None:
+            continue
+        try:
+            report = moderate_video_file(path, kind, engine, policy, context, floor)
+        except VigilError as refusal:
+            yield path, None, refusal
+            continue
+        assert report.result is not None
+        yield path, {"file": str(path), **report_dict(report, floor)}, report.result
 
 
 def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:
@@ -235,8 +305,12 @@ def init() -> None:
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, uploader or reviewer.")],
     name: Annotated[str, typer.Option(help="A note to tell keys apart.")] = "",
+    aws: Annotated[
+        bool, typer.Option("--aws", help="An AWS access key pair for the Rekognition API.")
+    ] = False,
 ) -> None:
-    """Create an API key; the key is printed alone on the last line."""
+    """Create an API key; the key is printed alone on the last line (with --aws: the access
+    key id and the secret, separated by one space)."""
     from vigil.service.context import prepare_storage
     from vigil.service.keys import create_key, parse_role
     from vigil.storage.db import Database
@@ -249,10 +323,17 @@ def keys_create(
         fail(exc)
     db = Database(settings.resolved_database_url)
     try:
-        key = create_key(db, parsed, name)
+        if aws:
+            from vigil.service.aws_keys import create_aws_key
+
+            pair = create_aws_key(db, parsed, name)
+            key = f"{pair.access_key_id} {pair.secret_access_key}"
+        else:
+            key = create_key(db, parsed, name)
     finally:
         db.dispose()
-    err.print(f"created a {parsed.value} key; it is shown once:")
+    kind = "AWS access key pair (id, secret)" if aws else "key"
+    err.print(f"created a {parsed.value} {kind}; it is shown once:")
     print(key)
 
 

@@ -45,6 +45,28 @@ class PolyglotFile(VigilError):
     code, status = "PolyglotFile", 415
 
 
+class CorruptVideo(VigilError):
+    code, status = "CorruptVideo", 422
+
+
+class UnsupportedVideo(VigilError):
+    code, status = "UnsupportedVideo", 415
+
+
+class VideoTooLarge(VigilError):
+    """Over the byte, duration or resolution limit for videos."""
+
+    code, status = "VideoTooLarge", 413
+
+
+class NotAVideo(VigilError):
+    code, status = "NotAVideo", 404
+
+
+class InvalidPaginationToken(VigilError):
+    code, status = "InvalidPaginationToken", 400
+
+
 class InvalidParameter(VigilError):
     code, status = "InvalidParameter", 400
 
@@ -127,3 +149,67 @@ class EmailNotConfigured(VigilError):
 
 class EmailDeliveryFailed(VigilError):
     code, status = "EmailDeliveryFailed", 502
+
+
+class InvalidCredentials(VigilError):
+    code, status = "InvalidCredentials", 401
+
+
+class CsrfTokenInvalid(VigilError):
+    code, status = "CsrfTokenInvalid", 403
+
+
+class UserExists(VigilError):
+    code, status = "UserExists", 409
+
+
+class UserNotFound(VigilError):
+    code, status = "UserNotFound", 404
+
+
+class ReviewItemNotFound(VigilError):
+    code, status = "ReviewItemNotFound", 404
+
+
+class ClaimNotHeld(VigilError):
+    code, status = "ClaimNotHeld", 409
+
+
+class ReviewItemClosed(VigilError):
+    code, status = "ReviewItemClosed", 409
+
+
+class AppealNotAllowed(VigilError):
+    code, status = "AppealNotAllowed", 409
+
+
+class AssetArchived(VigilError):
+    code, status = "AssetArchived", 409
+
+
+class InvalidSignature(VigilError):
+    """An AWS Signature Version 4 that is malformed, expired or does not match."""
+
+    code, status = "InvalidSignature", 400
+
+
+class MissingAuthenticationToken(VigilError):
+    code, status = "MissingAuthenticationToken", 400
+
+
+class UnrecognizedClient(VigilError):
+    """An AWS access key id vigil never issued, or one whose API key was revoked."""
+
+    code, status = "UnrecognizedClient", 400
+
+
+class UnknownOperation(VigilError):
+    code, status = "UnknownOperation", 400
+
+
+class InvalidS3Object(VigilError):
+    code, status = "InvalidS3Object", 400
+
+
+class AdapterNotFound(VigilError):
+    code, status = "AdapterNotFound", 404

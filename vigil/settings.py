@@ -61,6 +61,36 @@ class Settings(BaseSettings):
         600.0, description="Blobs with no asset row older than this are removed by the worker."
     )
 
+    video_max_bytes: int = Field(
+        500 * 1024 * 1024, description="Largest video upload accepted, in bytes."
+    )
+    video_max_duration_seconds: float = Field(
+        1800.0, description="Longest video accepted, in seconds (VideoTooLarge above)."
+    )
+    video_max_side: int = Field(
+        4096, description="Widest or tallest video frame accepted, in pixels."
+    )
+    video_sample_fps: float = Field(
+        1.0, description="Frames per second of video that are analysed, besides scene changes."
+    )
+    video_scene_threshold: float = Field(
+        20.0,
+        description="How much of the luma histogram (0-100) must change between decoded "
+        "frames to mark a scene change.",
+    )
+    video_dedupe_distance: int = Field(
+        6,
+        description="Sampled frames within this perceptual-hash distance (0-64) of the last "
+        "analysed frame reuse its labels instead of running the detectors; -1 turns it off.",
+    )
+    video_segment_gap_ms: int = Field(
+        2000, description="Detections of a label this close together merge into one segment."
+    )
+    video_early_stop: bool = Field(
+        False, description="Stop analysing a video once one frame is certainly blocked."
+    )
+    video_batch_size: int = Field(16, description="Video frames sent to the detectors at once.")
+
     blob_url: str = Field(
         "", description="Blob store: empty for the local directory, or s3://bucket[/prefix]."
     )
@@ -106,8 +136,70 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_from: str = Field("vigil@localhost", description="Sender address of alert e-mail.")
+    archive_after_days: float = Field(
+        30.0,
+        description="Originals of decided videos move to the archive area after this many "
+        "days; 0 disables archiving.",
+    )
+    archive_images: bool = Field(
+        False, description="Archive the originals of decided images too, not only videos."
+    )
+    s3_archive_storage_class: str = Field(
+        "GLACIER_IR",
+        description="S3 storage class of archived objects (GLACIER_IR, STANDARD_IA, ONEZONE_IA, "
+        "INTELLIGENT_TIERING or STANDARD); GLACIER and DEEP_ARCHIVE are refused.",
+    )
+    review_claim_seconds: float = Field(
+        600.0, description="How long a reviewer holds a claimed review item before it reopens."
+    )
+    review_reject_reasons: Annotated[list[str], NoDecode] = Field(
+        ["nudity", "sexual content", "violence", "gore", "hate symbol", "drugs", "spam", "other"],
+        description="Reasons a reviewer picks from when rejecting, comma-separated.",
+    )
+    review_double_categories: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Top-level categories whose first-pass items need two reviewers who agree "
+        "(comma-separated, e.g. Explicit); disagreement goes to a lead.",
+    )
+    review_session_hours: float = Field(
+        12.0, description="How long a review console sign-in lasts."
+    )
+    review_cookie_secure: bool = Field(
+        False, description="Send the console's session cookie over HTTPS only (set behind TLS)."
+    )
+    review_blur_radius: float = Field(
+        0.04, description="Preview blur radius as a fraction of the preview's longest side."
+    )
+    review_preview_side: int = Field(
+        1024, description="Longest side of review previews, in pixels."
+    )
 
-    @field_validator("detectors", mode="before")
+    ingest_policy: str = Field(
+        "", description="Policy `vigil ingest sqs` moderates with; empty means DEFAULT_POLICY."
+    )
+    ingest_quarantine_bucket: str = Field(
+        "",
+        description="Bucket `vigil ingest sqs` moves rejected objects to; empty: the object's "
+        "own bucket.",
+    )
+    ingest_quarantine_prefix: str = Field(
+        "quarantine/",
+        description="Key prefix of moved rejected objects; with INGEST_QUARANTINE_BUCKET also "
+        "empty, rejected objects stay where they are (tagged only).",
+    )
+    ingest_max_receives: int = Field(
+        5, description="Receives of an SQS message that fails before it is dead-lettered."
+    )
+    ingest_visibility_timeout_seconds: int = Field(
+        300, description="How long a received SQS message stays hidden from other consumers."
+    )
+    ingest_wait_seconds: int = Field(
+        20, description="SQS long-polling wait of `vigil ingest sqs` (0-20 seconds)."
+    )
+
+    @field_validator(
+        "detectors", "review_reject_reasons", "review_double_categories", mode="before"
+    )
     @classmethod
     def _split_detectors(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -13,16 +13,16 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
+from tests.conftest import role_headers, running_vigil
 from tests.hostile import truncated_jpeg
 from tests.images import astronaut_jpeg, coffee_jpeg
 from vigil.api.app import create_app
 from vigil.queue.jobs import JobState
 from vigil.queue.worker import LeaseKeeper, QueueWorker
-from vigil.service.context import Vigil, build, prepare_storage
+from vigil.service.context import Vigil
 from vigil.service.keys import create_key
 from vigil.service.moderation import ModerationEngine
 from vigil.service.principal import Role
-from vigil.settings import Settings
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow, AuditEventRow, JobRow
 
@@ -31,13 +31,8 @@ from vigil.storage.tables import AssetRow, AuditEventRow, JobRow
 def stack(
     tmp_path: Path, database_url: str, engine: ModerationEngine, policy_dir: Path
 ) -> Iterator[Vigil]:
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=database_url, policy_dir=policy_dir
-    )
-    prepare_storage(settings)
-    running = build(settings, engine)
-    yield running
-    running.close()
+    with running_vigil(tmp_path, engine, policy_dir, database_url=database_url) as running:
+        yield running
 
 
 @pytest.fixture
@@ -48,10 +43,7 @@ def api(stack: Vigil) -> Iterator[TestClient]:
 
 @pytest.fixture
 def auth(stack: Vigil) -> dict[str, dict[str, str]]:
-    return {
-        role.value: {"Authorization": f"Bearer {create_key(stack.db, role)}"}
-        for role in (Role.ADMIN, Role.UPLOADER)
-    }
+    return role_headers(stack, Role.ADMIN, Role.UPLOADER)
 
 
 def post(api: TestClient, headers: dict[str, str], data: bytes, **params: str) -> Response:

@@ -14,15 +14,22 @@ from fastapi.responses import JSONResponse
 from vigil import __version__
 from vigil.api import errors
 from vigil.api.routes_alerts import router as alerts_router
+from vigil.api.routes_appeals import router as appeals_router
+from vigil.api.routes_archive import router as archive_router
 from vigil.api.routes_assets import router as assets_router
 from vigil.api.routes_jobs import router as jobs_router
 from vigil.api.routes_metrics import router as metrics_router
 from vigil.api.routes_policies import router as policies_router
 from vigil.api.routes_presets import router as presets_router
+from vigil.api.routes_rekognition import router as rekognition_router
+from vigil.api.routes_review import router as review_router
 from vigil.api.routes_simulation import router as simulation_router
+from vigil.api.routes_stats import router as stats_router
+from vigil.api.routes_videos import router as videos_router
 from vigil.api.routes_webhooks import router as webhooks_router
 from vigil.service.background import Background
 from vigil.service.context import Vigil
+from vigil.web import render as web
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,7 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.state.load_error = None
     errors.install(app)
     app.include_router(assets_router)
+    app.include_router(videos_router)
     app.include_router(simulation_router)  # before policies: /suggest is not a policy name
     app.include_router(policies_router)
     app.include_router(presets_router)
@@ -54,6 +62,12 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(metrics_router)
     app.include_router(webhooks_router)
+    app.include_router(appeals_router)
+    app.include_router(review_router)
+    app.include_router(stats_router)
+    web.install(app)  # the review console at /review
+    app.include_router(archive_router)
+    app.include_router(rekognition_router)  # POST / with X-Amz-Target (docs/rekognition.md)
 
     @app.get("/healthz", summary="The process is up")
     def healthz() -> dict[str, str]:

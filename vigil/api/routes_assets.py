@@ -71,7 +71,7 @@ def moderate(
 @router.post(
     "/assets",
     status_code=201,
-    summary="Upload an image: stored, then decided (201), or still processing (202)",
+    summary="Upload an image or video: stored, then decided (201), or still processing (202)",
 )
 def upload(
     vigil: VigilDep,
@@ -94,7 +94,12 @@ def upload(
     ] = False,
     wait: Annotated[
         float | None,
-        Query(ge=0, le=600, description="Seconds to wait for the decision before 202"),
+        Query(
+            ge=0,
+            le=600,
+            description="Seconds to wait for the decision before 202 (default: the upload "
+            "wait setting for images, 0 for videos)",
+        ),
     ] = None,
     idempotency_key: Annotated[
         str | None,
@@ -116,7 +121,7 @@ def upload(
         request,
         who,
         run_async=run_async,
-        wait=vigil.settings.upload_wait_seconds if wait is None else wait,
+        wait=wait,
         idempotency_key=idempotency_key,
     )
     asset = {**outcome.asset, "status_url": f"/v1/assets/{outcome.asset['id']}"}

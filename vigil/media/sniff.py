@@ -44,7 +44,7 @@ _BMP_HEADER_SIZES = frozenset({12, 40, 52, 56, 64, 108, 124})
 def sniff(data: bytes) -> ImageKind:
     """The accepted image format ``data`` starts with, or ``InvalidImageFormat`` saying what
     the bytes look like instead."""
-    kind = _image_kind(data)
+    kind = image_kind(data)
     if kind is None:
         raise InvalidImageFormat(
             f"This file is not an image this service accepts: its content looks like "
@@ -54,7 +54,7 @@ def sniff(data: bytes) -> ImageKind:
     return kind
 
 
-def _image_kind(data: bytes) -> ImageKind | None:
+def image_kind(data: bytes) -> ImageKind | None:
     if data.startswith(b"\xff\xd8\xff"):
         return JPEG
     if data.startswith(_PNG_SIGNATURE):
@@ -94,7 +94,7 @@ _HTML_HINTS = re.compile(rb"<!doctype html|<html|<head|<body|<script|<iframe|<di
 
 def describe(data: bytes) -> str:
     """A short phrase for what ``data`` looks like ("a PDF document", "plain text", ...)."""
-    kind = _image_kind(data)
+    kind = image_kind(data)
     if kind is not None:
         return f"a {kind.format.upper()} image"
     for prefix, name in _SIGNATURES:

@@ -114,6 +114,7 @@ def asset_view(row: AssetRow, min_confidence: float) -> dict[str, Any]:
         "id": row.id,
         "status": row.status,
         "filename": row.filename,
+        "media_type": row.media_type or "image",
         "format": row.format,
         "mime": row.mime,
         "size_bytes": row.size_bytes,
@@ -130,6 +131,7 @@ def asset_view(row: AssetRow, min_confidence: float) -> dict[str, Any]:
         "model_version": row.model_version,
         "decision": row.decision,
         "error": row.error,
+        "archived_at": iso(row.archived_at) if row.archived_at else None,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }

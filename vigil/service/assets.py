@@ -18,6 +18,7 @@ from vigil.errors import (
     InvalidTransition,
 )
 from vigil.policy.explain import explain as explain_decision
+from vigil.service.archive import refuse_if_archived
 from vigil.service.asset_rows import (
     ABORTED,
     Mode,
@@ -28,6 +29,7 @@ from vigil.service.asset_rows import (
     iso,
     settle_manual_step,
 )
+from vigil.service.events import DECIDED, EventPublisher
 from vigil.service.moderation import ModerationEngine
 from vigil.service.policies import PolicyRepository
 from vigil.service.principal import Principal, Role, require_role
@@ -63,16 +65,18 @@ class AssetService:
         blobs: BlobStore,
         engine: ModerationEngine,
         policies: PolicyRepository,
+        events: EventPublisher | None = None,
     ) -> None:
         self.db = db
         self.blobs = blobs
         self.engine = engine
         self.policies = policies
+        self.events = events or EventPublisher()
 
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, asset_id: str, who: Principal) -> dict[str, Any]:
-        return self._view(self._visible_row(asset_id, who))
+        return self._view(self.visible_row(asset_id, who))
 
     def list_page(
         self, who: Principal, *, status: str | None, limit: int, cursor: str | None
@@ -102,15 +106,16 @@ class AssetService:
 
     def content(self, asset_id: str, who: Principal) -> tuple[bytes, str]:
         """The bytes and media type; uploaders get only approved assets."""
-        row = self._visible_row(asset_id, who)
+        row = self.visible_row(asset_id, who)
         if not who.sees_everything and row.status != Status.APPROVED:
             raise AssetNotDeliverable(
                 f"asset {asset_id} is {row.status}; only approved assets are delivered"
             )
+        refuse_if_archived(row)  # after the status check: uploaders learn nothing more
         return self.blobs.get(Area(row.storage_area), row.id), row.mime
 
     def audit(self, asset_id: str, who: Principal) -> list[dict[str, Any]]:
-        self._visible_row(asset_id, who)
+        self.visible_row(asset_id, who)
         with self.db.session() as session:
             events = session.scalars(
                 select(AuditEventRow)
@@ -152,7 +157,8 @@ class AssetService:
         target = parse_enum(Status, status, "status")
         if target not in (Status.APPROVED, Status.REJECTED):
             raise InvalidParameter("status must be 'approved' or 'rejected'")
-        row = self._visible_row(asset_id, who)
+        row = self.visible_row(asset_id, who)
+        refuse_if_archived(row)  # a decision on unseen bytes: restore, look, then decide
         current = Status(row.status)
         if current is target:
             raise InvalidTransition(f"asset {asset_id} is already {target}")
@@ -165,24 +171,32 @@ class AssetService:
             # Compare-and-set on the status, so two concurrent overrides can't both apply.
             changed = session.execute(
                 update(AssetRow)
-                .where(AssetRow.id == row.id, AssetRow.status == current.value)
+                .where(
+                    AssetRow.id == row.id,
+                    AssetRow.status == current.value,
+                    AssetRow.storage_area == source.value,  # not archived meanwhile
+                )
                 .values(
                     status=target.value,
                     storage_area=destination.value,
                     moderation_steps=steps,
                     updated_at=now,
+                    decided_at=now,  # a person's decision restarts the archive's clock
                 )
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise InvalidTransition(f"asset {asset_id} changed meanwhile; reload and retry")
             session.add(audit_row(row.id, who.key_id, "override", current, target, reason, now))
+            fresh = session.get(AssetRow, row.id)
+            assert fresh is not None
+            self.events.publish(session, DECIDED, self._view(fresh), actor=who.key_id)
         if source is not destination:
             self.blobs.delete(source, row.id)
         return self.get(asset_id, who)
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _visible_row(self, asset_id: str, who: Principal) -> AssetRow:
+    def visible_row(self, asset_id: str, who: Principal) -> AssetRow:
         with self.db.session() as session:
             row = session.get(AssetRow, asset_id)
         # Another uploader's asset is reported as missing, so ids reveal nothing.

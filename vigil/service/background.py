@@ -22,7 +22,11 @@ class Background:
             vigil.blobs,
             interval=settings.worker_interval_seconds,
             orphan_grace=settings.orphan_grace_seconds,
-            chores=(vigil.queue.purge_finished, vigil.uploads.purge_idempotency_keys),
+            chores=(
+                vigil.queue.purge_finished,
+                vigil.uploads.purge_idempotency_keys,
+                vigil.archive.archive_due,  # last: a storage outage fails the pass here
+            ),
         )
 
     def start(self) -> None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from vigil.policy.model import Policy
 from vigil.policy.sources import policy_sources
 from vigil.queue.jobs import JobQueue, RetryPolicy
-from vigil.queue.worker import Handler
+from vigil.queue.worker import Handler, one_at_a_time
+from vigil.service.alerts import JOB_KIND as ALERT_JOB
 from vigil.service.alerts import AlertService
+from vigil.service.archive import ArchiveService
 from vigil.service.assets import AssetService
 from vigil.service.events import EventPublisher
 from vigil.service.keys import ensure_admin_key
@@ -16,7 +18,11 @@ from vigil.service.moderation import ModerationEngine
 from vigil.service.policies import PolicyRepository
 from vigil.service.presets import PresetRepository
 from vigil.service.processing import MODERATE, AssetProcessor
+from vigil.service.sns_notify import SnsNotifier
 from vigil.service.uploads import UploadService
+from vigil.service.video_jobs import MODERATE_VIDEO, VideoProcessor
+from vigil.service.videos import VideoService
+from vigil.service.webhooks import JOB_KIND as WEBHOOK_JOB
 from vigil.service.webhooks import WebhookService
 from vigil.settings import Settings
 from vigil.storage.blobs import BlobStore
@@ -39,6 +45,9 @@ class Vigil:
     uploads: UploadService
     alerts: AlertService
     webhooks: WebhookService
+    archive: ArchiveService
+    videos: VideoService
+    video_processor: VideoProcessor
 
     def policy(self, name: str | None = None) -> Policy:
         """The active version of ``name``, or of the default policy."""
@@ -46,7 +55,13 @@ class Vigil:
 
     def job_handlers(self) -> dict[str, Handler]:
         """What each kind of job runs; moderation waits until the models are loaded."""
-        return {MODERATE: Handler(self.processor.process, ready=lambda: self.engine.ready)}
+        ready = lambda: self.engine.ready  # noqa: E731
+        return {
+            MODERATE: Handler(self.processor.process, ready=ready),
+            MODERATE_VIDEO: Handler(self.video_processor.process, ready=ready),
+            WEBHOOK_JOB: Handler(one_at_a_time(self.webhooks.deliver)),
+            ALERT_JOB: Handler(one_at_a_time(self.alerts.send)),
+        }
 
     def close(self) -> None:
         self.uploads.close()
@@ -86,9 +101,17 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     blobs = open_blob_store(settings)
     engine = engine or ModerationEngine(settings)
     policies = PolicyRepository(db)
-    events = EventPublisher()
+    webhooks = WebhookService(db, queue, settings)
+    alerts = AlertService(db, queue, settings)
+    # Every event queues its webhook deliveries and alert e-mail in the transaction that
+    # raised it, so a committed decision always has its notifications.
+    events = EventPublisher(
+        [webhooks.enqueue_deliveries, alerts.enqueue_alerts, SnsNotifier(queue, settings)]
+    )
     processor = AssetProcessor(db, blobs, engine, policies, events)
-    uploads = UploadService(settings, db, blobs, engine, policies, queue, processor, events)
+    videos = VideoProcessor(db, blobs, processor, events, settings)
+    uploads = UploadService(settings, db, blobs, engine, policies, queue, processor, events, videos)
+    assets = AssetService(db, blobs, engine, policies, events)
     return Vigil(
         settings=settings,
         db=db,
@@ -96,13 +119,16 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         engine=engine,
         policies=policies,
         presets=PresetRepository(db, policies),
-        assets=AssetService(db, blobs, engine, policies),
+        assets=assets,
         queue=queue,
         events=events,
         processor=processor,
         uploads=uploads,
-        alerts=AlertService(db, queue, settings),
-        webhooks=WebhookService(db, queue, settings),
+        alerts=alerts,
+        webhooks=webhooks,
+        archive=ArchiveService(db, blobs, settings),
+        videos=VideoService(db, blobs, assets),
+        video_processor=videos,
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from vigil.storage.blobs import Area, BlobStore
+from vigil.storage.blobs import MEDIA_AREAS, BlobStore
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow
 
@@ -18,7 +18,7 @@ def sweep_orphan_blobs(db: Database, blobs: BlobStore, grace_seconds: float) -> 
     other area (left by a crash between writing a blob and committing its row, or between
     the copy and the delete of a move). Returns how many were removed."""
     removed = 0
-    for area in Area:
+    for area in MEDIA_AREAS:
         candidates = list(blobs.keys_older_than(area, grace_seconds))
         if not candidates:
             continue

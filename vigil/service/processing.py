@@ -9,19 +9,21 @@ second, different decision.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from vigil import taxonomy
 from vigil.errors import VigilError
 from vigil.media.image import DecodedImage
 from vigil.metrics import DECISIONS
-from vigil.policy.cloudinary import apply_thresholds, parse_moderation
-from vigil.policy.context import resolve_context
+from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
+from vigil.policy.context import PolicyContext, resolve_context
+from vigil.policy.model import Policy
 from vigil.queue.jobs import Job
 from vigil.service.asset_rows import (
     Status,
@@ -42,6 +44,18 @@ from vigil.storage.tables import AssetRow
 log = logging.getLogger(__name__)
 
 MODERATE = "moderate"  # the job kind
+
+# Work done in the transaction that records an outcome, when that write wins.
+Also = Callable[[Session], None] | None
+
+
+@dataclass(frozen=True)
+class PolicyChoice:
+    plan: ModerationPlan
+    policy: Policy
+    resolved: PolicyContext
+    context: dict[str, str]
+    shadow: Policy | None  # the shadow candidate, thresholds applied
 
 
 @dataclass
@@ -80,7 +94,7 @@ class AssetProcessor:
             try:
                 image = (decoded or {}).get(row.id) or self._decode(row)
             except VigilError as refusal:
-                self._fail(row, refusal)
+                self.fail(row, refusal)
                 outcomes[job.id] = None
             except Exception as failure:  # storage trouble: retried with backoff
                 outcomes[job.id] = failure
@@ -107,40 +121,59 @@ class AssetProcessor:
         try:
             self._decide(item, detections)
         except VigilError as refusal:  # the policy is gone, or the context no longer valid
-            self._fail(item.row, refusal)
+            self.fail(item.row, refusal)
         except Exception as failure:
             log.warning("deciding asset %s failed", item.row.id, exc_info=True)
             return failure
         return None
 
     def _decide(self, item: _Work, detections: list[Any]) -> None:
-        row, payload = item.row, item.job.payload
+        choice = self.policy_choice(item.row, item.job.payload)
+        result = self.engine.decide(
+            item.image, detections, choice.policy, choice.resolved, item.row.sha256
+        )
+        self.record(item.row, choice, result)
+
+    def policy_choice(self, row: AssetRow, payload: Mapping[str, Any]) -> PolicyChoice:
+        """The policy a job's asset is judged by (with its Cloudinary thresholds), the
+        resolved context, and the shadow candidate if one runs."""
         plan = parse_moderation(row.moderation_mode)
         chosen, candidate = self.policies.with_shadow(payload["policy"])
         policy = apply_thresholds(chosen, plan.thresholds)
-        context = payload.get("context") or {}
+        context = dict(payload.get("context") or {})
         resolved = resolve_context(policy, context, datetime.now(UTC))
-        result = self.engine.decide(item.image, detections, policy, resolved, row.sha256)
+        shadow = apply_thresholds(candidate, plan.thresholds) if candidate is not None else None
+        return PolicyChoice(plan, policy, resolved, context, shadow)
+
+    def record(
+        self, row: AssetRow, choice: PolicyChoice, result: ModerationResult, also: Also = None
+    ) -> None:
+        """Write a machine decision (compare-and-set on ``processing``) with its shadow
+        decision; ``also`` runs in the same transaction when the write wins."""
         shadow = (
-            shadow_decision(
-                result.labels, apply_thresholds(candidate, plan.thresholds), context, row.sha256
-            )
-            if candidate is not None
+            shadow_decision(result.labels, choice.shadow, choice.context, row.sha256)
+            if choice.shadow is not None
             else None
         )
         now = datetime.now(UTC)
-        steps = run_steps(plan, result, now)
+        steps = run_steps(choice.plan, result, now)
         status = asset_status(steps)
         values = _decided_values(result, steps, status, now)
         values["shadow_decision"] = shadow.to_dict() if shadow else None
-        self._write(row, status, values, result.decision.reason, now)
+        self._write(row, status, values, result.decision.reason, now, also)
         if status is not Status.PENDING:
             DECISIONS.labels(
                 action=result.decision.action, category=_category(result), by="machine"
             ).inc()
 
     def _write(
-        self, row: AssetRow, status: Status, values: dict[str, Any], reason: str, now: datetime
+        self,
+        row: AssetRow,
+        status: Status,
+        values: dict[str, Any],
+        reason: str,
+        now: datetime,
+        also: Also = None,
     ) -> None:
         """Move the blob where the status wants it, then compare-and-set the row."""
         source, target = Area(row.storage_area), area_for(status)
@@ -162,10 +195,12 @@ class AssetProcessor:
                 assert fresh is not None
                 view = asset_view(fresh, self.engine.settings.min_confidence)
                 self.events.publish(session, EVENT_FOR_STATUS[status.value], view)
+            if also is not None:
+                also(session)
         if source is not target:
             self.blobs.delete(source, row.id)
 
-    def _fail(self, row: AssetRow, refusal: VigilError) -> None:
+    def fail(self, row: AssetRow, refusal: VigilError, also: Also = None) -> None:
         """The upload can't be processed: record why, and remove its bytes."""
         now = datetime.now(UTC)
         with self.db.session() as session:
@@ -191,6 +226,8 @@ class AssetProcessor:
                     now,
                 )
             )
+            if also is not None:
+                also(session)
         self.blobs.delete(Area(row.storage_area), row.id)
 
 
@@ -210,6 +247,7 @@ def _decided_values(
         "content_types": result.content_types,
         "model_version": result.model_version,
         "decision": result.decision.to_dict(),
+        "decided_at": now,
         "updated_at": now,
     }
 

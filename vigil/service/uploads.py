@@ -31,10 +31,12 @@ from vigil.errors import (
     IdempotencyKeyReused,
     ImageTooLarge,
     StorageUnavailable,
+    VideoTooLarge,
     VigilError,
 )
 from vigil.media.image import DecodedImage
-from vigil.media.sniff import sniff
+from vigil.media.sniff import image_kind, sniff
+from vigil.media.video_formats import VideoKind, animated_kind, sniff_video
 from vigil.metrics import REFUSED, UPLOADS
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.context import resolve_context
@@ -53,6 +55,7 @@ from vigil.service.policies import PolicyRepository
 from vigil.service.presets import UploadOptions
 from vigil.service.principal import Principal, Role, require_role
 from vigil.service.processing import MODERATE, AssetProcessor
+from vigil.service.video_jobs import MODERATE_VIDEO, VideoProcessor, new_video_row
 from vigil.settings import Settings
 from vigil.storage.blobs import Area, BlobStore
 from vigil.storage.db import Database
@@ -62,6 +65,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 64 * 1024
+UNTIL_DECIDED = 24 * 3600.0  # a wait that in practice means "until it is decided"
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,14 @@ class UploadRequest:
 
 
 @dataclass(frozen=True)
+class Media:
+    format: str
+    mime: str
+    media_type: str  # image or video
+    image: DecodedImage | None = None  # decoded already (synchronous image uploads)
+
+
+@dataclass(frozen=True)
 class UploadOutcome:
     asset: dict[str, Any]
     finished: bool  # False: still processing (HTTP 202)
@@ -109,8 +121,10 @@ class UploadService:
         queue: JobQueue,
         processor: AssetProcessor,
         events: EventPublisher,
+        videos: VideoProcessor,
     ) -> None:
         self.settings = settings
+        self.videos = videos
         self.db = db
         self.blobs = blobs
         self.engine = engine
@@ -123,7 +137,7 @@ class UploadService:
 
     def upload(self, data: bytes, request: UploadRequest, owner: Principal) -> dict[str, Any]:
         """Store and decide an upload in this process, waiting for the decision."""
-        return self.submit(io.BytesIO(data), request, owner).asset
+        return self.submit(io.BytesIO(data), request, owner, wait=UNTIL_DECIDED).asset
 
     def submit(
         self,
@@ -136,7 +150,8 @@ class UploadService:
         idempotency_key: str | None = None,
     ) -> UploadOutcome:
         """Accept an upload. ``run_async`` answers as soon as it is stored; otherwise the
-        decision is awaited up to ``wait`` seconds (None: as long as it takes)."""
+        decision is awaited up to ``wait`` seconds (None: the upload wait setting for images,
+        no wait for videos, which a worker decides later)."""
         require_role(owner, Role.ADMIN, Role.UPLOADER)
         try:
             return self._submit(source, request, owner, run_async, wait, idempotency_key)
@@ -158,17 +173,17 @@ class UploadService:
         if plan.detects:
             self._check_policy(policy_name, plan, request.options.context)
         sha256, size = self._digest(source)
+        video = self._video_kind(source, size)
         fingerprint = request.fingerprint(sha256)
         if idempotency_key:
             earlier = self._replay(owner, idempotency_key, fingerprint)
             if earlier is not None:
                 return earlier
-        image = None if plan.detects and run_async else self._decode(source)
-        kind = image.format if image else sniff(_head(source)).format
+        media = self._media(source, video, plan.detects and run_async)
         asset_id = secrets.token_hex(12)
         self._store(source, asset_id)
         now = datetime.now(UTC)
-        row = _new_row(asset_id, owner, request, plan, sha256, size, image, kind, now)
+        row = _new_row(asset_id, owner, request, plan, sha256, size, media, now)
         try:
             job_id = self._record(
                 row, plan, policy_name, request, owner, idempotency_key, fingerprint
@@ -187,9 +202,11 @@ class UploadService:
             self.blobs.delete(Area.ORIGINALS, asset_id)
             raise
         UPLOADS.labels(mode=plan.steps[0]).inc()
-        if job_id is None or run_async:
+        # Videos take a while: unless the client asks to wait, a worker decides them later.
+        wait = (0 if video else self.settings.upload_wait_seconds) if wait is None else wait
+        if job_id is None or run_async or (video and wait <= 0):
             return UploadOutcome(self._view(asset_id), finished=job_id is None)
-        return self._await(job_id, asset_id, image, wait)
+        return self._await(job_id, asset_id, media.image, wait)
 
     # -- checks before anything is written ---------------------------------------------------
 
@@ -202,7 +219,9 @@ class UploadService:
 
     def _digest(self, source: BinaryIO) -> tuple[str, int]:
         """SHA-256 and size, read in chunks and refused past the size limit."""
-        digest, size, limit = hashlib.sha256(), 0, self.settings.max_upload_bytes
+        settings = self.settings
+        digest, size = hashlib.sha256(), 0
+        limit = max(settings.max_upload_bytes, settings.video_max_bytes)
         source.seek(0)
         while chunk := source.read(CHUNK):
             size += len(chunk)
@@ -210,9 +229,40 @@ class UploadService:
                 raise ImageTooLarge(f"the upload is larger than the limit of {limit} bytes")
             digest.update(chunk)
         if size == 0:
-            raise EmptyFile("The upload is empty (0 bytes); send the image's bytes.")
+            raise EmptyFile("The upload is empty (0 bytes); send the file's bytes.")
         source.seek(0)
         return digest.hexdigest(), size
+
+    def _video_kind(self, source: BinaryIO, size: int) -> VideoKind | None:
+        """The upload's video kind, or None for an image (held to the image size limit)."""
+        head = _head(source)
+        kind = sniff_video(head)
+        if kind is None and size <= self.settings.max_upload_bytes:
+            image = image_kind(head)
+            if image is not None and image.format in ("gif", "webp"):
+                source.seek(0)
+                kind = animated_kind(source.read(), image)
+                source.seek(0)
+        if kind is None and size > self.settings.max_upload_bytes:
+            raise ImageTooLarge(
+                f"the image is larger than the limit of {self.settings.max_upload_bytes} bytes"
+            )
+        if kind is not None and size > self.settings.video_max_bytes:
+            raise VideoTooLarge(
+                f"the video is larger than the limit of {self.settings.video_max_bytes} bytes"
+            )
+        return kind
+
+    def _media(self, source: BinaryIO, video: VideoKind | None, later: bool) -> Media:
+        """What the row records about the bytes. Images are decoded now (refused now if
+        broken) unless the upload is asynchronous; videos are read by their job."""
+        if video is not None:
+            return Media(video.format, video.mime, "video")
+        if later:
+            kind = sniff(_head(source))
+            return Media(kind.format, kind.mime, "image")
+        image = self._decode(source)
+        return Media(image.format, image.mime, "image", image)
 
     def _decode(self, source: BinaryIO) -> DecodedImage:
         source.seek(0)
@@ -283,6 +333,8 @@ class UploadService:
                 session.flush()
                 view = asset_view(row, self.settings.min_confidence)
                 self.events.publish(session, EVENT_FOR_STATUS[status.value], view)
+            if row.media_type == "video":
+                session.add(new_video_row(row, analysed=plan.detects))
             if not plan.detects:
                 return None
             payload = {
@@ -290,7 +342,8 @@ class UploadService:
                 "policy": policy_name,
                 "context": dict(request.options.context),
             }
-            return self.queue.enqueue(session, MODERATE, payload)
+            kind = MODERATE_VIDEO if row.media_type == "video" else MODERATE
+            return self.queue.enqueue(session, kind, payload)
 
     # -- waiting for the decision ------------------------------------------------------------
 
@@ -310,7 +363,10 @@ class UploadService:
 
     def _run_inline(self, job: Job, asset_id: str, image: DecodedImage | None) -> None:
         decoded = {asset_id: image} if image is not None else {}
-        handlers = {MODERATE: Handler(lambda jobs: self.processor.process(jobs, decoded))}
+        handlers = {
+            MODERATE: Handler(lambda jobs: self.processor.process(jobs, decoded)),
+            MODERATE_VIDEO: Handler(self.videos.process),
+        }
         worker = QueueWorker(self.queue, handlers, self._lease_keeper(), name=worker_name(-1))
         worker.process([job])
 
@@ -365,11 +421,11 @@ def _new_row(
     plan: ModerationPlan,
     sha256: str,
     size: int,
-    image: DecodedImage | None,
-    kind: str,
+    media: Media,
     now: datetime,
 ) -> AssetRow:
     """The row as uploaded: processing when detectors will decide, else final already."""
+    image = media.image
     steps = [] if plan.detects else run_steps(plan, None, now)
     status = Status.PROCESSING if plan.detects else asset_status(steps)
     options = request.options
@@ -377,8 +433,9 @@ def _new_row(
         id=asset_id,
         owner_key_id=owner.key_id,
         filename=request.filename[:500],
-        format=kind,
-        mime=image.mime if image else f"image/{kind}",
+        format=media.format,
+        mime=media.mime,
+        media_type=media.media_type,
         size_bytes=size,
         width=image.width if image else 0,
         height=image.height if image else 0,

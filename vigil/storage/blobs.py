@@ -16,10 +16,18 @@ CHUNK_BYTES = 1024 * 1024
 
 class Area(StrEnum):
     """``originals`` holds what may be delivered or reviewed; ``quarantine`` holds rejected
-    media, which is never served to uploaders."""
+    media, which is never served to uploaders; ``archive`` holds originals of decided assets
+    after an age (cold storage, restored on demand); ``thumbnails`` holds blurred stills of a
+    video's flagged segments, keyed ``<asset id>-<n>``."""
 
     ORIGINALS = "originals"
     QUARANTINE = "quarantine"
+    ARCHIVE = "archive"
+    THUMBNAILS = "thumbnails"
+
+
+# The areas an asset's own bytes live in (AssetRow.storage_area).
+MEDIA_AREAS = (Area.ORIGINALS, Area.QUARANTINE, Area.ARCHIVE)
 
 
 def check_key(key: str) -> str:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from vigil.errors import InvalidParameter
 from vigil.settings import Settings
 from vigil.storage.blobs import BlobStore, LocalBlobStore
-from vigil.storage.s3 import S3BlobStore
+from vigil.storage.s3 import S3BlobStore, archive_storage_class
 
 # Bucket names: letters, digits, dots, dashes (and underscores, which some servers allow).
 BUCKET = re.compile(r"[A-Za-z0-9._-]+")
@@ -17,6 +17,8 @@ BUCKET = re.compile(r"[A-Za-z0-9._-]+")
 def open_blob_store(settings: Settings) -> BlobStore:
     """The local directory when ``blob_url`` is empty, else the S3 bucket it names."""
     url = settings.blob_url.strip()
+    # Checked for the local directory too: a value that would break S3 is refused at start-up.
+    archive_class = archive_storage_class(settings.s3_archive_storage_class)
     if not url:
         return LocalBlobStore(settings.resolved_blob_dir)
     parts = urlsplit(url)
@@ -30,4 +32,5 @@ def open_blob_store(settings: Settings) -> BlobStore:
         parts.path.strip("/"),
         endpoint_url=settings.s3_endpoint_url.strip() or None,
         region=settings.s3_region,
+        archive_class=archive_class,
     )

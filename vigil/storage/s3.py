@@ -13,7 +13,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vigil.errors import StorageUnavailable
+from vigil.errors import InvalidParameter, StorageUnavailable
 from vigil.storage.blobs import CHUNK_BYTES, Area, check_key
 
 # Error codes S3 and compatible servers use for "no such object" (HEAD has no body, so 404).
@@ -21,6 +21,27 @@ MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # Parts of a streamed upload; each part is buffered in memory, at most this many at a time.
 MULTIPART_BYTES = 8 * CHUNK_BYTES
 UPLOAD_THREADS = 4
+# Storage classes the archive area may use: each reads back at once, so a restore is a copy.
+INSTANT_CLASSES = ("GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "STANDARD")
+# These need a RestoreObject (hours) before a read or copy; vigil's restore is immediate.
+RESTORE_FIRST_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+DEFAULT_ARCHIVE_CLASS = "GLACIER_IR"
+
+
+def archive_storage_class(value: str) -> str:
+    """The storage class for the archive area, normalised; refused unless objects in it can be
+    read at once (GLACIER and DEEP_ARCHIVE can't: a restore would take hours)."""
+    name = value.strip().upper()
+    if name in INSTANT_CLASSES:
+        return name
+    usable = ", ".join(INSTANT_CLASSES)
+    if name in RESTORE_FIRST_CLASSES:
+        raise InvalidParameter(
+            f"VIGIL_S3_ARCHIVE_STORAGE_CLASS={name} is not supported: objects in {name} must be "
+            f"restored for hours before they can be read, and vigil restores archived assets "
+            f"at once. Use one of {usable} (GLACIER_IR is cold storage read in milliseconds)"
+        )
+    raise InvalidParameter(f"VIGIL_S3_ARCHIVE_STORAGE_CLASS must be one of {usable}, not {value!r}")
 
 
 class S3BlobStore:
@@ -34,8 +55,10 @@ class S3BlobStore:
         *,
         endpoint_url: str | None = None,
         region: str = "us-east-1",
+        archive_class: str = DEFAULT_ARCHIVE_CLASS,
     ) -> None:
         self.bucket = bucket
+        self.archive_class = archive_storage_class(archive_class)
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self._client: Any = boto3.client(
@@ -54,17 +77,28 @@ class S3BlobStore:
     def _name(self, area: Area, key: str) -> str:
         return self._folder(area) + check_key(key)
 
+    def _class_of(self, area: Area) -> dict[str, str]:
+        """Objects in the archive area are written in the cold class; elsewhere the bucket's
+        default (STANDARD on AWS, which is also what a copy gets without the header)."""
+        return {"StorageClass": self.archive_class} if area is Area.ARCHIVE else {}
+
     def put(self, area: Area, key: str, data: bytes) -> None:
         name = self._name(area, key)
         with self._errors("put", name):
-            self._client.put_object(Bucket=self.bucket, Key=name, Body=data)
+            self._client.put_object(Bucket=self.bucket, Key=name, Body=data, **self._class_of(area))
 
     def put_file(self, area: Area, key: str, source: BinaryIO) -> int:
         # S3 makes an object visible only once its upload completes, so this is atomic too.
         name = self._name(area, key)
         counted = _CountingReader(source)
         with self._errors("put", name):
-            self._client.upload_fileobj(counted, self.bucket, name, Config=self._transfer)
+            self._client.upload_fileobj(
+                counted,
+                self.bucket,
+                name,
+                ExtraArgs=self._class_of(area) or None,
+                Config=self._transfer,
+            )
         return counted.count
 
     def get(self, area: Area, key: str) -> bytes:
@@ -83,11 +117,15 @@ class S3BlobStore:
         return True
 
     def copy(self, key: str, source: Area, target: Area) -> None:
-        """Server side: the bytes never pass through vigil."""
+        """Server side: the bytes never pass through vigil. The copy takes the target area's
+        storage class, so moving into the archive is what makes an object cold."""
         origin, name = self._name(source, key), self._name(target, key)
         with self._errors("copy", origin, missing=FileNotFoundError):
             self._client.copy_object(
-                Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": origin}
+                Bucket=self.bucket,
+                Key=name,
+                CopySource={"Bucket": self.bucket, "Key": origin},
+                **self._class_of(target),
             )
 
     def delete(self, area: Area, key: str) -> None:

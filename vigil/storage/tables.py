@@ -55,6 +55,12 @@ class AssetRow(Base):
     moderation_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Why processing failed ({"code", "message"}) for an asset whose status is "failed".
     error: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    media_type: Mapped[str] = mapped_column(String(16), default="image", server_default="image")
+    # Originals of decided assets move to the archive area after an age; ``archived_from``
+    # is the area a restore puts them back in.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    archived_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -232,4 +238,165 @@ class AlertRuleRow(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean)
     created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VideoRow(Base):
+    """The moderation of one video asset, in the shape of Rekognition's GetContentModeration:
+    labels per sampled frame with their timestamps, and the segments they merge into."""
+
+    __tablename__ = "videos"
+
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)
+    job_status: Mapped[str] = mapped_column(String(16))  # IN_PROGRESS, SUCCEEDED, FAILED
+    status_message: Mapped[str] = mapped_column(Text, default="")
+    video_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    frame_labels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    frames_decoded: Mapped[int] = mapped_column(Integer, default=0)
+    frames_analyzed: Mapped[int] = mapped_column(Integer, default=0)
+    # Where decoding stopped, for a video that decoded only partly.
+    decoded_until_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thumbnails: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserRow(Base):
+    """A person who signs in to the review console (docs/review.md). API keys are for
+    programs; people have a username, a password (argon2 hash) and a role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # reviewer, lead, admin
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. Only the cookie's SHA-256 is stored; times are epoch seconds."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class ReviewItemRow(Base):
+    """One asset waiting in (or done with) one review queue. First-pass and QA items are
+    derived from assets; appeal and escalation items are opened by people. ``round`` numbers
+    an asset's items per queue, so concurrent derivations cannot open the same one twice."""
+
+    __tablename__ = "review_items"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(16))  # first_pass, appeal, qa, escalation
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))  # open, claimed, done
+    # How many people must agree (2 for categories in REVIEW_DOUBLE_CATEGORIES).
+    reviews_needed: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claim_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(64), default="system")
+    message: Mapped[str] = mapped_column(Text, default="")  # the appeal or escalation note
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index("ux_review_items_asset_queue_round", "asset_id", "queue", "round", unique=True),
+        Index("ix_review_items_queue_state", "queue", "state", "created_at"),
+    )
+
+
+class ReviewDecisionRow(Base):
+    """One person's decision on one review item, with the machine's action beside it, so
+    disagreement and false-positive/negative rates can be measured later."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("review_items.id"), index=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))  # approve, reject, escalate
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    machine_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    category: Mapped[str] = mapped_column(String(100), default="none")
+    # True on the second review of a double-reviewed item when it differs from the first.
+    disagreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AwsAccessKeyRow(Base):
+    """An AWS-style access key pair for the Rekognition-compatible endpoint (docs/rekognition.md).
+    SigV4 needs the secret itself to recompute signatures, so it is kept in plain text, like
+    webhook secrets; the role is that of the linked API key, whose revocation ends it too."""
+
+    __tablename__ = "aws_access_keys"
+
+    access_key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnsTopicRow(Base):
+    """Where completion notifications for an SNS topic ARN are delivered (an HTTP URL)."""
+
+    __tablename__ = "sns_topics"
+
+    arn: Mapped[str] = mapped_column(String(300), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RekognitionJobRow(Base):
+    """A StartContentModeration call: its video asset, its idempotency token and fingerprint,
+    and what GetContentModeration and the completion notification echo back."""
+
+    __tablename__ = "rekognition_jobs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    owner_key_id: Mapped[str] = mapped_column(String(32))
+    client_request_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    job_tag: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    min_confidence: Mapped[float] = mapped_column(Float)
+    video: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"S3Object": {...}}
+    sns_topic_arn: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Set once by whichever of the job's completion or this row's insert comes last, so the
+    # notification is sent exactly once (see vigil/service/sns_notify.py).
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ux_rekognition_jobs_owner_token", "owner_key_id", "client_request_token", unique=True
+        ),
+    )
+
+
+class IngestDeadLetterRow(Base):
+    """An SQS message `vigil ingest sqs` gave up on after its last allowed receive."""
+
+    __tablename__ = "ingest_dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue_url: Mapped[str] = mapped_column(String(2000))
+    message_id: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    receive_count: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

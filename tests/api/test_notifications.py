@@ -1,0 +1,78 @@
+"""Decisions reach the outside world: an upload's notification_url and subscriptions get
+signed webhooks, and alert rules send e-mail, all through the worker as in production."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_upload_pipeline import drain
+from tests.conftest import role_headers, running_vigil
+from tests.images import encode
+from tests.smtp import smtp_server
+from tests.videos import photo
+from tests.webhook_receiver import Receiver
+from vigil.api.app import create_app
+from vigil.notify.signing import verify
+from vigil.service.context import Vigil
+from vigil.service.moderation import ModerationEngine
+from vigil.service.principal import Role
+
+
+@pytest.fixture
+def stack(tmp_path: Path, engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
+    with (
+        smtp_server() as smtp,
+        running_vigil(
+            tmp_path,
+            engine,
+            policy_dir,
+            webhook_allow_private=True,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+        ) as running,
+    ):
+        running.smtp = smtp  # type: ignore[attr-defined]
+        yield running
+
+
+def test_an_upload_notifies_its_url_and_the_subscribers_and_alerts_by_email(
+    stack: Vigil,
+) -> None:
+    auth = role_headers(stack, Role.ADMIN, Role.UPLOADER)
+    with (
+        Receiver() as own_url,
+        Receiver() as subscriber,
+        TestClient(create_app(stack, run_worker=False)) as api,
+    ):
+        hook = {"url": subscriber.url, "events": ["asset.rejected"]}
+        subscription = api.post("/v1/webhooks", headers=auth["admin"], json=hook).json()
+        rule = {
+            "name": "any explicit",
+            "label": "Explicit",
+            "min_confidence": 0,
+            "recipients": ["ops@example.com"],
+        }
+        assert api.post("/v1/alerts", headers=auth["admin"], json=rule).status_code == 201
+        response = api.post(
+            "/v1/assets",
+            headers=auth["uploader"],
+            files={"file": ("beach.jpg", encode(photo("colorwheel")))},
+            data={"policy": "block-all", "notification_url": own_url.url},
+        )
+        assert response.status_code == 201 and response.json()["status"] == "rejected"
+        drain(stack)  # the deliveries and the e-mail the decision queued
+        instance_secret = api.get("/v1/webhooks/secret", headers=auth["admin"]).json()["secret"]
+    (to_url,) = own_url.requests
+    (to_subscriber,) = subscriber.requests
+    for request, secret in ((to_url, instance_secret), (to_subscriber, subscription["secret"])):
+        event = json.loads(request.body)
+        assert event["type"] == "asset.rejected"
+        assert event["data"]["asset"]["id"] == response.json()["id"]
+        assert verify(secret, request.headers["Vigil-Signature"], request.body)
+    (mail,) = stack.smtp.received  # type: ignore[attr-defined]
+    assert "beach.jpg" in mail.subject

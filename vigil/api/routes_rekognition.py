@@ -1,0 +1,87 @@
+"""The Rekognition-compatible endpoint: AWS JSON 1.1 at ``POST /``, the operation named by
+``X-Amz-Target: RekognitionService.<Operation>``, requests verified with Signature Version 4
+against access keys vigil issued (docs/rekognition.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from vigil.api.aws_errors import aws_error_response, aws_response
+from vigil.errors import InvalidParameter, VigilError
+from vigil.service.aws_keys import identity
+from vigil.service.context import Vigil
+from vigil.service.principal import Principal
+from vigil.service.rekognition import RekognitionService
+from vigil.service.sigv4 import SignedRequest, access_key_of, verify
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+TARGET_PREFIX = "RekognitionService."
+SERVICE = "rekognition"
+
+
+@router.post("/", include_in_schema=False)
+async def rekognition(
+    request: Request, x_amz_target: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    if x_amz_target is None:  # not an AWS call: POST / means nothing else in vigil
+        raise HTTPException(404, "Not Found")
+    body = await request.body()
+    signed = SignedRequest(
+        method=request.method,
+        path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+        query=request.url.query,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=body,
+    )
+    vigil: Vigil = request.app.state.vigil
+    try:
+        # Verification, the database and the detectors all block: run them off the loop.
+        answer = await run_in_threadpool(_handle, vigil, service(request), x_amz_target, signed)
+    except VigilError as refusal:
+        return aws_error_response(refusal)
+    except Exception:
+        log.exception("Rekognition-compatible request failed")
+        return aws_error_response(VigilError("vigil hit an unexpected error; see its log"))
+    return aws_response(answer)
+
+
+def service(request: Request) -> RekognitionService:
+    """One service per app, made on first use (it holds an S3 client)."""
+    made: RekognitionService | None = getattr(request.app.state, "rekognition", None)
+    if made is None:
+        made = RekognitionService(request.app.state.vigil)
+        request.app.state.rekognition = made
+    return made
+
+
+def _handle(
+    vigil: Vigil, rekognition: RekognitionService, target: str, signed: SignedRequest
+) -> dict[str, Any]:
+    who = _authenticate(vigil, signed)
+    operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
+    return rekognition.call(operation, who, _json(signed.body))
+
+
+def _authenticate(vigil: Vigil, signed: SignedRequest) -> Principal:
+    found = identity(vigil.db, access_key_of(signed))
+    verify(signed, lambda _key: found.secret, SERVICE)
+    return found.principal
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("the request body is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidParameter("the request body must be a JSON object")
+    return parsed

@@ -1,0 +1,73 @@
+"""Review queues over the API, for API keys with the reviewer or admin role
+(people use the console at /review; both call the same service)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.service.people import Reviewer, from_key
+from vigil.service.review import ReviewService, review_service
+
+router = APIRouter(prefix="/v1/review")
+
+
+def get_reviewer(who: PrincipalDep) -> Reviewer:
+    return from_key(who)
+
+
+def get_review(vigil: VigilDep) -> ReviewService:
+    return review_service(vigil)
+
+
+ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
+ReviewDep = Annotated[ReviewService, Depends(get_review)]
+
+
+class DecisionBody(BaseModel):
+    decision: Literal["approve", "reject", "escalate"]
+    reason: str = Field("", max_length=200, description="For reject: one of the configured reasons")
+    note: str = Field("", max_length=2000)
+
+
+@router.get("/queues", summary="Each queue's size and the age of its oldest item")
+def queues(review: ReviewDep, who: ReviewerDep) -> dict[str, Any]:
+    return {"queues": review.queues(who)}
+
+
+@router.get("/queues/{queue}/items", summary="Items waiting in a queue, oldest first")
+def items(
+    review: ReviewDep,
+    who: ReviewerDep,
+    queue: str,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    return {"items": review.items(who, queue, limit)}
+
+
+@router.post("/queues/{queue}/claim", summary="Claim the next item (null when the queue is empty)")
+def claim(review: ReviewDep, who: ReviewerDep, queue: str) -> dict[str, Any]:
+    return {"item": review.claim_next(who, queue)}
+
+
+@router.get("/items/{item_id}", summary="One review item with its asset")
+def item(review: ReviewDep, who: ReviewerDep, item_id: str) -> dict[str, Any]:
+    return review.get(who, item_id)
+
+
+@router.post("/items/{item_id}/decision", summary="Approve, reject or escalate a claimed item")
+def decide(review: ReviewDep, who: ReviewerDep, item_id: str, body: DecisionBody) -> dict[str, Any]:
+    return review.decide(who, item_id, body.decision, body.reason, body.note)
+
+
+@router.post("/items/{item_id}/release", summary="Give a claimed item back to its queue")
+def release(review: ReviewDep, who: ReviewerDep, item_id: str) -> dict[str, Any]:
+    return review.release(who, item_id)
+
+
+@router.get("/reasons", summary="The reasons a rejection can give")
+def reasons(vigil: VigilDep, _who: ReviewerDep) -> dict[str, Any]:
+    return {"reasons": vigil.settings.review_reject_reasons}

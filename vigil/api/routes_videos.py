@@ -1,0 +1,35 @@
+"""A video asset's moderation over HTTP, in the shape of Rekognition's GetContentModeration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.service.video_results import MAX_RESULTS, PageRequest
+
+router = APIRouter(prefix="/v1/assets")
+
+
+@router.get("/{asset_id}/video", summary="Timestamped labels and segments of a video asset")
+def video_moderation(
+    vigil: VigilDep,
+    who: PrincipalDep,
+    asset_id: str,
+    sort_by: Annotated[str, Query(description="TIMESTAMP or NAME")] = "TIMESTAMP",
+    aggregate_by: Annotated[str, Query(description="TIMESTAMPS or SEGMENTS")] = "TIMESTAMPS",
+    max_results: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = MAX_RESULTS,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    request = PageRequest(sort_by, aggregate_by, max_results, next_token)
+    return vigil.videos.content_moderation(asset_id, who, request)
+
+
+@router.get(
+    "/{asset_id}/video/thumbnails/{index}",
+    summary="A flagged segment's blurred still (reviewers and admins)",
+)
+def video_thumbnail(vigil: VigilDep, who: PrincipalDep, asset_id: str, index: int) -> Response:
+    jpeg = vigil.videos.thumbnail(asset_id, index, who)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -1,0 +1,379 @@
+"""Review queues: which assets wait for people, claiming them, deciding them.
+
+First-pass and QA items are derived from assets (status review/pending, or a decision marked
+``qa_sample``) whenever a queue is read, so the moderation pipeline needs no hook. Claims are
+a compare-and-set on the item, so two reviewers never hold the same one; an expired claim
+counts as open. A verdict goes through ``AssetService.override`` (quarantine or restore,
+audit, the ``asset.decided`` event), so the console and the plain API share one path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from vigil.errors import InvalidParameter, ReviewItemNotFound
+from vigil.service.asset_rows import Status, audit_row, utc
+from vigil.service.assets import AssetService, parse_enum
+from vigil.service.people import Reviewer
+from vigil.service.review_items import (
+    claimable,
+    decisions,
+    held_by,
+    not_held,
+    now,
+    open_numbered,
+    sync,
+)
+from vigil.service.review_rows import (
+    DISAGREED,
+    QUEUE_ROLE,
+    TARGET_STATUS,
+    ItemState,
+    Queue,
+    Verdict,
+    asset_category,
+    audit_reason,
+    item_view,
+    machine_action,
+)
+from vigil.settings import Settings
+from vigil.storage.db import Database
+from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
+
+if TYPE_CHECKING:
+    from vigil.service.context import Vigil
+
+CLAIM_CANDIDATES = 20
+MAX_MESSAGE = 2000
+
+
+class ReviewService:
+    def __init__(
+        self,
+        db: Database,
+        assets: AssetService,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.assets = assets
+        self.settings = settings
+        self.clock = clock
+
+    # -- queues ------------------------------------------------------------------------------
+
+    def queues(self, who: Reviewer) -> list[dict[str, Any]]:
+        """Each queue's size (items not done) and the age of its oldest item."""
+        self.sync()
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ReviewItemRow.queue, func.count(), func.min(ReviewItemRow.created_at))
+                .where(ReviewItemRow.state != ItemState.DONE.value)
+                .group_by(ReviewItemRow.queue)
+            ).all()
+        found = {queue: (size, oldest) for queue, size, oldest in rows}
+        views = []
+        for queue in Queue:
+            size, oldest = found.get(queue.value, (0, None))
+            views.append(
+                {
+                    "queue": queue.value,
+                    "size": size,
+                    "oldest_created_at": utc(oldest).isoformat() if oldest else None,
+                    "oldest_age_seconds": (now - utc(oldest)).total_seconds() if oldest else None,
+                    "allowed": who.at_least(QUEUE_ROLE[queue]),
+                }
+            )
+        return views
+
+    def items(self, who: Reviewer, queue: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Items not done in ``queue``, oldest first."""
+        chosen = self._queue(who, queue)
+        self.sync()
+        with self.db.session() as session:
+            rows = list(
+                session.scalars(
+                    select(ReviewItemRow)
+                    .where(
+                        ReviewItemRow.queue == chosen.value,
+                        ReviewItemRow.state != ItemState.DONE.value,
+                    )
+                    .order_by(ReviewItemRow.created_at, ReviewItemRow.id)
+                    .limit(limit)
+                )
+            )
+            return [item_view(row, []) for row in rows]
+
+    def sync(self) -> int:
+        """Derive first-pass and QA items from the assets (see ``review_items.sync``)."""
+        return sync(self.db, self.settings.review_double_categories)
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    def claim_next(
+        self, who: Reviewer, queue: str, skip: str | None = None
+    ) -> dict[str, Any] | None:
+        """The item ``who`` already holds in ``queue``, else the oldest claimable one (claimed
+        for REVIEW_CLAIM_SECONDS), else None when the queue is empty. ``skip``: an item ``who``
+        holds and passes on; it is released once another is claimed."""
+        chosen = self._queue(who, queue)
+        self.sync()
+        now = self.clock()
+        with self.db.session() as session:
+            held = session.scalar(
+                select(ReviewItemRow.id).where(
+                    ReviewItemRow.queue == chosen.value,
+                    ReviewItemRow.state == ItemState.CLAIMED.value,
+                    ReviewItemRow.claimed_by == who.actor,
+                    ReviewItemRow.claim_expires_at >= now,
+                    ReviewItemRow.id != (skip or ""),
+                )
+            )
+            decided_before = select(ReviewDecisionRow.item_id).where(
+                ReviewDecisionRow.actor == who.actor
+            )
+            candidates = list(
+                session.scalars(
+                    select(ReviewItemRow.id)
+                    .where(
+                        ReviewItemRow.queue == chosen.value,
+                        claimable(now),
+                        # A second review needs a second person.
+                        ReviewItemRow.id.notin_(decided_before),
+                        ReviewItemRow.id != (skip or ""),
+                    )
+                    .order_by(ReviewItemRow.created_at, ReviewItemRow.id)
+                    .limit(CLAIM_CANDIDATES)
+                )
+            )
+        claimed = held
+        for item_id in candidates if held is None else []:
+            if self._try_claim(item_id, who, now):
+                claimed = item_id
+                break
+        if claimed is None:
+            return None
+        if skip:
+            self._release_quietly(who, skip)
+        return self.get(who, claimed)
+
+    def _release_quietly(self, who: Reviewer, item_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(ReviewItemRow)
+                .where(held_by(item_id, who.actor, self.clock()))
+                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
+            )
+
+    def _try_claim(self, item_id: str, who: Reviewer, now: float) -> bool:
+        with self.db.session() as session:
+            changed = session.execute(
+                update(ReviewItemRow)
+                .where(ReviewItemRow.id == item_id, claimable(now))
+                .values(
+                    state=ItemState.CLAIMED.value,
+                    claimed_by=who.actor,
+                    claim_expires_at=now + self.settings.review_claim_seconds,
+                )
+            )
+        return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+    def release(self, who: Reviewer, item_id: str) -> dict[str, Any]:
+        """Give a claimed item back to its queue."""
+        with self.db.session() as session:
+            changed = session.execute(
+                update(ReviewItemRow)
+                .where(held_by(item_id, who.actor, self.clock()))
+                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise not_held(session, item_id)
+        return self.get(who, item_id)
+
+    def get(self, who: Reviewer, item_id: str) -> dict[str, Any]:
+        """An item with its asset and the decisions people made on it."""
+        with self.db.session() as session:
+            row = session.get(ReviewItemRow, item_id)
+            if row is None:
+                raise ReviewItemNotFound(f"no review item with id {item_id}")
+            self._queue(who, row.queue)
+            earlier = decisions(session, item_id)
+        view = item_view(row, earlier)
+        view["asset"] = self.assets.get(row.asset_id, who.principal)
+        return view
+
+    def record_unblur(self, who: Reviewer, item_id: str) -> str:
+        """A reviewer asked for the unblurred media: logged. Returns the asset's id."""
+        asset_id = str(self.get(who, item_id)["asset_id"])
+        self._log(who, asset_id, "unblurred", f"review item {item_id}")
+        return asset_id
+
+    # -- deciding ----------------------------------------------------------------------------
+
+    def decide(
+        self, who: Reviewer, item_id: str, verdict: str, reason: str = "", note: str = ""
+    ) -> dict[str, Any]:
+        """Approve, reject or escalate an item ``who`` holds a claim on."""
+        chosen = parse_enum(Verdict, verdict, "decision")
+        reason, note = reason.strip(), note.strip()[:MAX_MESSAGE]
+        if chosen is Verdict.REJECT and reason not in self.settings.review_reject_reasons:
+            known = ", ".join(self.settings.review_reject_reasons)
+            raise InvalidParameter(f"a rejection needs a reason, one of: {known}")
+        with self.db.session() as session:
+            row = session.get(ReviewItemRow, item_id)
+            if row is None:
+                raise ReviewItemNotFound(f"no review item with id {item_id}")
+            queue = self._queue(who, row.queue)
+            if chosen is Verdict.ESCALATE and queue is Queue.ESCALATION:
+                raise InvalidParameter("an escalated item is decided by approving or rejecting")
+            earlier = decisions(session, item_id)
+        if chosen is Verdict.ESCALATE:
+            self._escalate(who, row, reason, note)
+        elif row.reviews_needed > len(earlier) + 1:
+            self._first_of_two(who, row, chosen, reason, note)
+        elif earlier and row.reviews_needed > 1 and earlier[-1].decision != chosen.value:
+            self._disagree(who, row, chosen, reason, note, earlier[-1])
+        else:
+            self._apply(who, row, chosen, reason, note)
+        return self.get(who, item_id)
+
+    def _apply(
+        self, who: Reviewer, row: ReviewItemRow, verdict: Verdict, reason: str, note: str
+    ) -> None:
+        """Close the item, then change the asset; reopen the claim if the change is refused."""
+        self._close(who, row, verdict.value, verdict, reason, note)
+        target = TARGET_STATUS[verdict]
+        try:
+            current = self.assets.get(row.asset_id, who.principal)["status"]
+            if current != target:
+                self.assets.override(
+                    row.asset_id, who.principal, target, audit_reason(verdict, reason, note)
+                )
+            else:
+                self._log(who, row.asset_id, "confirmed", audit_reason(verdict, reason, note))
+        except Exception:
+            self._reopen(row.id, who)
+            raise
+
+    def _first_of_two(
+        self, who: Reviewer, row: ReviewItemRow, verdict: Verdict, reason: str, note: str
+    ) -> None:
+        """The first of two reviews: recorded, and the item goes back for someone else."""
+        with self.db.session() as session:
+            changed = session.execute(
+                update(ReviewItemRow)
+                .where(held_by(row.id, who.actor, self.clock()))
+                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise not_held(session, row.id)
+            session.add(self._decision(session, who, row, verdict, reason, note))
+        self._log(who, row.asset_id, "first_review", audit_reason(verdict, reason, note))
+
+    def _disagree(
+        self,
+        who: Reviewer,
+        row: ReviewItemRow,
+        verdict: Verdict,
+        reason: str,
+        note: str,
+        first: ReviewDecisionRow,
+    ) -> None:
+        summary = f"reviewers disagreed: {first.actor} {first.decision}, {who.actor} {verdict}"
+        self._close(who, row, DISAGREED, verdict, reason, note, disagreed=True)
+        self._log(who, row.asset_id, "disagreed", summary)
+        self._open_escalation(row.asset_id, who.actor, summary)
+
+    def _escalate(self, who: Reviewer, row: ReviewItemRow, reason: str, note: str) -> None:
+        self._close(who, row, Verdict.ESCALATE.value, Verdict.ESCALATE, reason, note)
+        self._log(who, row.asset_id, "escalated", audit_reason(Verdict.ESCALATE, reason, note))
+        self._open_escalation(row.asset_id, who.actor, note or f"escalated from {row.queue}")
+
+    def _close(
+        self,
+        who: Reviewer,
+        row: ReviewItemRow,
+        outcome: str,
+        verdict: Verdict,
+        reason: str,
+        note: str,
+        *,
+        disagreed: bool = False,
+    ) -> None:
+        with self.db.session() as session:
+            changed = session.execute(
+                update(ReviewItemRow)
+                .where(held_by(row.id, who.actor, self.clock()))
+                .values(state=ItemState.DONE.value, outcome=outcome, decided_at=datetime.now(UTC))
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise not_held(session, row.id)
+            decision = self._decision(session, who, row, verdict, reason, note)
+            decision.disagreed = disagreed
+            session.add(decision)
+
+    def _reopen(self, item_id: str, who: Reviewer) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(ReviewItemRow)
+                .where(ReviewItemRow.id == item_id)
+                .values(state=ItemState.CLAIMED.value, outcome=None, decided_at=None)
+            )
+            session.query(ReviewDecisionRow).filter(
+                ReviewDecisionRow.item_id == item_id, ReviewDecisionRow.actor == who.actor
+            ).delete()
+
+    def _decision(
+        self,
+        session: Session,
+        who: Reviewer,
+        row: ReviewItemRow,
+        verdict: Verdict,
+        reason: str,
+        note: str,
+    ) -> ReviewDecisionRow:
+        asset = session.get(AssetRow, row.asset_id)
+        assert asset is not None
+        return ReviewDecisionRow(
+            item_id=row.id,
+            asset_id=row.asset_id,
+            queue=row.queue,
+            actor=who.actor,
+            decision=verdict.value,
+            reason=reason,
+            note=note,
+            machine_action=machine_action(asset.decision),
+            category=asset_category(asset),
+            disagreed=False,
+            created_at=datetime.now(UTC),
+        )
+
+    def _log(self, who: Reviewer, asset_id: str, action: str, reason: str) -> None:
+        """A step that leaves the asset's status as it is still enters the audit log."""
+        with self.db.session() as session:
+            asset = session.get(AssetRow, asset_id)
+            assert asset is not None
+            status = Status(asset.status)
+            session.add(audit_row(asset_id, who.actor, action, status, status, reason, now()))
+
+    def _open_escalation(self, asset_id: str, by: str, message: str) -> None:
+        open_numbered(self.db, asset_id, Queue.ESCALATION, by, message)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _queue(who: Reviewer, queue: str) -> Queue:
+        chosen = parse_enum(Queue, queue, "queue")
+        who.require(QUEUE_ROLE[chosen])
+        return chosen
+
+
+def review_service(vigil: Vigil) -> ReviewService:
+    """The review service over a running vigil's database and asset service."""
+    return ReviewService(vigil.db, vigil.assets, vigil.settings)

@@ -1,0 +1,1 @@
+"""The review console: server-rendered pages at /review for people (docs/review.md)."""
