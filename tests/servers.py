@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psycopg
@@ -219,12 +221,19 @@ def start_vigil_serve(env: dict[str, str], *extra: str, ready_s: float = 180) ->
     )
     assert process.stdout is not None
     server = VigilServer(f"http://127.0.0.1:{port}", process.stdout.readline().strip(), process)
+    # uvicorn's access log goes to stdout: keep reading it, or a full pipe stalls the server.
+    threading.Thread(target=_discard, args=(process.stdout,), daemon=True).start()
     try:
         wait_until_ready(server.url, process, ready_s)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def _discard(stream: IO[str]) -> None:
+    for _ in stream:
+        pass
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[str], timeout_s: float = 120) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,12 +14,16 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from vigil.cli_adapters import adapters_app
 from vigil.cli_alerts import alerts_app
 from vigil.cli_archive import archive_app
 from vigil.cli_aws import aws_app
+from vigil.cli_detectors import detectors
+from vigil.cli_eval import evaluate
 from vigil.cli_ingest import ingest_app
 from vigil.cli_jobs import jobs_app, worker
-from vigil.cli_output import err, fail, parse_pairs
+from vigil.cli_models import models_app
+from vigil.cli_output import OutputFormat, err, fail, loaded_engine, parse_pairs
 from vigil.cli_policy import policy_app
 from vigil.cli_presets import presets_app
 from vigil.cli_users import users_app
@@ -45,12 +48,11 @@ app.add_typer(users_app, name="users")
 app.add_typer(archive_app, name="archive")
 app.add_typer(aws_app, name="aws")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(models_app, name="models")
+app.add_typer(adapters_app, name="adapters")
 app.command("worker")(worker)
-
-
-class OutputFormat(StrEnum):
-    JSON = "json"
-    TABLE = "table"
+app.command("detectors")(detectors)
+app.command("eval")(evaluate)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,27 +62,13 @@ def _settings(**overrides: Any) -> Settings:
         fail(exc)
 
 
-def _engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
-    """Loaded detectors and the active version of the policy, from the data directory."""
-    from vigil.service.context import build, prepare_database
-
-    settings = _settings()
-    try:
-        prepare_database(settings)
-        vigil = build(settings)
-        policy = vigil.policy(policy_name)
-        vigil.engine.load()
-    except VigilError as exc:
-        fail(exc)
-    return vigil.engine, policy
-
-
 def _moderate_file(
     path: Path,
     engine: ModerationEngine,
     policy: Policy,
     context: dict[str, str],
     floor: float,
+    adapter: str | None = None,
 ) -> dict[str, Any]:
     """One file's result as printed: an image's labels, or a video's labels and segments."""
     try:
@@ -88,7 +76,9 @@ def _moderate_file(
         if kind is not None:
             report = moderate_video_file(path, kind, engine, policy, context, floor)
             return {"file": str(path), **report_dict(report, floor)}
-        outcome: ModerationResult | VigilError = engine.moderate(path.read_bytes(), policy, context)
+        outcome: ModerationResult | VigilError = engine.moderate(
+            path.read_bytes(), policy, context, adapter
+        )
     except VigilError as exc:
         outcome = exc
     except OSError as exc:
@@ -159,14 +149,22 @@ def moderate(
     context: Annotated[
         list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
     ] = None,
+    adapter: Annotated[
+        str | None, typer.Option(help="Also run this custom adapter (images; docs/adapters.md).")
+    ] = None,
 ) -> None:
     """Moderate images and videos; one JSON object per file (exit 1 if any was refused).
     Videos are reported with their segments."""
-    engine, chosen = _engine(policy)
+    engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
+    if adapter:
+        try:
+            engine.adapters.get(adapter)  # an unknown adapter is refused before any file
+        except VigilError as exc:
+            fail(exc)
     refused = False
     for path in paths:
-        record = _moderate_file(path, engine, chosen, raw_context, min_confidence)
+        record = _moderate_file(path, engine, chosen, raw_context, min_confidence, adapter)
         refused |= "error" in record
         if output is OutputFormat.JSON:
             print(json.dumps(record))
@@ -194,7 +192,7 @@ def scan(
     ] = None,
 ) -> None:
     """Moderate every file under a folder, recursively, and summarise."""
-    engine, chosen = _engine(policy)
+    engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
     files = list(_files(directory))
     summary = ScanSummary()

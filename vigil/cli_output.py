@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -12,7 +13,15 @@ from rich.console import Console
 from vigil.errors import InvalidParameter, VigilError
 
 if TYPE_CHECKING:
+    from vigil.policy.model import Policy
     from vigil.service.context import Vigil
+    from vigil.service.moderation import ModerationEngine
+
+
+class OutputFormat(StrEnum):
+    JSON = "json"
+    TABLE = "table"
+
 
 # soft_wrap: messages are not broken at the terminal width, so they can be grepped.
 err = Console(stderr=True, soft_wrap=True)
@@ -52,3 +61,20 @@ def print_result(action: Callable[[Vigil], Any]) -> None:
     except VigilError as exc:
         fail(exc)
     print(json.dumps(result, indent=2))
+
+
+def loaded_engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
+    """Loaded detectors and the active version of the policy, from the data directory (for
+    commands that moderate files in this process)."""
+    from vigil.service.context import build, prepare_database
+    from vigil.settings import load_settings
+
+    try:
+        settings = load_settings()
+        prepare_database(settings)
+        vigil = build(settings)
+        policy = vigil.policy(policy_name)
+        vigil.engine.load()
+    except VigilError as exc:
+        fail(exc)
+    return vigil.engine, policy

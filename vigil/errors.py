@@ -75,6 +75,12 @@ class InvalidPolicy(VigilError):
     code, status = "InvalidPolicy", 400
 
 
+class InvalidManifest(VigilError):
+    """An evaluation manifest that cannot be read, lacks its columns or names no known label."""
+
+    code, status = "InvalidManifest", 400
+
+
 class PolicyNotFound(VigilError):
     code, status = "PolicyNotFound", 404
 
@@ -213,3 +219,15 @@ class InvalidS3Object(VigilError):
 
 class AdapterNotFound(VigilError):
     code, status = "AdapterNotFound", 404
+
+
+class ModelDownloadFailed(VigilError):
+    """`vigil models pull` could not fetch a file (no internet, a blocked or missing URL)."""
+
+    code, status = "ModelDownloadFailed", 502
+
+
+class ModelChecksumMismatch(VigilError):
+    """A downloaded model file's sha256 is not the one vigil's registry pins."""
+
+    code, status = "ModelChecksumMismatch", 502

@@ -25,8 +25,16 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/vigil.db."
     )
+    models_dir: Path | None = Field(
+        None,
+        description="Downloaded model weights (the clip detector's), one folder per model; "
+        "empty: DATA_DIR/models.",
+    )
     blob_dir: Path | None = Field(
         None, description="Local blob store root; empty means DATA_DIR/blobs."
+    )
+    adapter_dir: Path | None = Field(
+        None, description="Where trained custom adapters live; empty means DATA_DIR/adapters."
     )
     host: str = Field("127.0.0.1", description="Address `vigil serve` listens on.")
     port: int = Field(8000, description="Port `vigil serve` listens on.")
@@ -42,7 +50,13 @@ class Settings(BaseSettings):
     )
     detectors: Annotated[list[str], NoDecode] = Field(
         ["nsfw", "nudity", "graphic"],
-        description="Enabled detectors, comma-separated (nsfw, nudity, graphic).",
+        description="Enabled detectors, comma-separated (nsfw, nudity, graphic, or any "
+        "installed plugin's name; `vigil detectors` lists them).",
+    )
+    detector_options: dict[str, dict[str, Any]] = Field(
+        {},
+        description="Options per detector, passed to its constructor as keyword arguments: "
+        'a TOML table or JSON, e.g. {"nudity": {"score_threshold": 0.3}}.',
     )
     inference_threads: int = Field(
         0, description="onnxruntime intra-op threads per model; 0 lets onnxruntime decide."
@@ -110,6 +124,22 @@ class Settings(BaseSettings):
     job_backoff_max_seconds: float = Field(300.0, description="Longest retry delay.")
     worker_batch_size: int = Field(
         8, description="Jobs a worker claims at once, so inference batches fill."
+    )
+    worker_batch_wait_ms: int = Field(
+        20,
+        description="When fewer jobs than the batch size are queued, how long a worker waits "
+        "for more before running the batch; 0 runs at once.",
+    )
+    cache_enabled: bool = Field(
+        True, description="Reuse detections for exact and near-duplicate re-uploads."
+    )
+    cache_phash_distance: int = Field(
+        2,
+        description="Near-duplicate reuse: perceptual-hash distance (0-64 bits) within which a "
+        "recent image's detections are reused; -1 turns it off.",
+    )
+    cache_size: int = Field(
+        4096, description="Recent images whose detections each process keeps for reuse."
     )
     worker_poll_seconds: float = Field(
         0.5, description="How long an idle worker waits before looking for jobs again."
@@ -211,8 +241,16 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'vigil.db'}"
 
     @property
+    def resolved_adapter_dir(self) -> Path:
+        return self.adapter_dir if self.adapter_dir is not None else self.data_dir / "adapters"
+
+    @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
 
 def settings_file() -> Path | None:

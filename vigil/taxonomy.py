@@ -77,24 +77,32 @@ def _build() -> dict[str, TaxonomyLabel]:
 LABELS: dict[str, TaxonomyLabel] = _build()
 TOP_LEVEL: tuple[str, ...] = tuple(_TREE)
 
+# Labels beyond Rekognition's taxonomy (a custom adapter's own names, docs/adapters.md) are
+# reported at level 2 under this separate top-level name, never under a Rekognition name.
+CUSTOM = "Custom"
+
 
 def get(name: str) -> TaxonomyLabel:
-    """The label called ``name``; KeyError if the taxonomy has no such name."""
-    return LABELS[name]
+    """The label called ``name``; a name outside the taxonomy is a custom label under
+    ``CUSTOM`` (level 2)."""
+    if name in LABELS:
+        return LABELS[name]
+    return TaxonomyLabel(CUSTOM, "", 1) if name == CUSTOM else TaxonomyLabel(name, CUSTOM, 2)
 
 
 def is_label(name: str) -> bool:
-    return name in LABELS
+    """A taxonomy name, or ``CUSTOM`` (which policies may name to act on every custom label)."""
+    return name in LABELS or name == CUSTOM
 
 
 def ancestors(name: str) -> list[str]:
     """Parent first, then grandparent: ``ancestors("Bare Back")`` is
     ``["Non-Explicit Nudity", "Non-Explicit Nudity of Intimate parts and Kissing"]``."""
     chain: list[str] = []
-    parent = LABELS[name].parent
+    parent = get(name).parent
     while parent:
         chain.append(parent)
-        parent = LABELS[parent].parent
+        parent = get(parent).parent
     return chain
 
 

@@ -35,8 +35,8 @@ def test_no_names_no_detectors() -> None:
 
 def test_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(InvalidParameter) as raised:
-        build_detectors(["nsfw", "clip"], threads=0)
-    assert "'clip'" in raised.value.message
+        build_detectors(["nsfw", "no-such-detector"], threads=0)
+    assert "'no-such-detector'" in raised.value.message
     for name in BUILTIN:
         assert name in raised.value.message
 

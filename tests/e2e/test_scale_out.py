@@ -121,6 +121,7 @@ def test_a_killed_workers_jobs_return_when_its_lease_expires(cluster: Cluster) -
     doomed = cluster.start_worker()
     deadline = time.monotonic() + 120
     while not (held := jobs(cluster, "running")):  # killed while it holds jobs
+        assert doomed.poll() is None, f"the worker exited: {doomed.communicate()[1]}"
         assert time.monotonic() < deadline, "the worker never claimed a job"
         time.sleep(0.05)
     doomed.send_signal(signal.SIGKILL)

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import Keys
+from tests.live_app import live_app
 from tests.review_helpers import add_policies
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
 from vigil.service.context import Vigil
 from vigil.service.users import UserService
 
@@ -60,7 +61,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def live(vigil: Vigil, people: dict[str, str]) -> Iterator[str]:
-    with live_server(vigil) as url:
+    with live_app(vigil) as url:
         yield url
 
 

@@ -75,11 +75,14 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
 
     @app.get("/readyz", summary="Models are loaded and requests can be served")
     def readyz() -> Any:
-        detectors = [{"name": d.name, "version": d.version} for d in vigil.engine.detectors]
+        # Ready (200) once loading is over and at least one detector loaded; "degraded" when
+        # some enabled detector failed, each one's state and error listed (docs/detectors.md).
+        detectors = [slot.to_dict() for slot in vigil.engine.slots]
         if vigil.engine.ready:
-            return {"status": "ready", "detectors": detectors}
+            status = "degraded" if vigil.engine.failures else "ready"
+            return {"status": status, "detectors": detectors}
         failure = app.state.load_error
-        message = f"a detector failed to load: {failure}" if failure else "models are loading"
+        message = f"loading models failed: {failure}" if failure else "models are loading"
         return JSONResponse(
             {"error": {"code": "NotReady", "message": message}, "detectors": detectors},
             status_code=503,

@@ -61,9 +61,10 @@ def moderate(
     file: Annotated[UploadFile, File()],
     policy: Annotated[str | None, Form()] = None,
     min_confidence: Annotated[float | None, Form(ge=0, le=100)] = None,
+    adapter: Annotated[str | None, Form(description="A custom adapter to run too")] = None,
 ) -> dict[str, Any]:
     data = read_upload(file, vigil.settings.max_upload_bytes)
-    result = vigil.engine.moderate(data, vigil.policy(policy), context)
+    result = vigil.engine.moderate(data, vigil.policy(policy), context, adapter)
     floor = vigil.settings.min_confidence if min_confidence is None else min_confidence
     return {"file": file.filename or "", **result.to_dict(floor)}
 
@@ -89,6 +90,7 @@ def upload(
     upload_preset: Annotated[str | None, Form(description="A stored set of options")] = None,
     tags: Annotated[str | None, Form(description="Comma-separated tags")] = None,
     notification_url: Annotated[str | None, Form()] = None,
+    adapter: Annotated[str | None, Form(description="A custom adapter to run too")] = None,
     run_async: Annotated[
         bool, Query(alias="async", description="Answer 202 as soon as the upload is stored")
     ] = False,
@@ -114,7 +116,7 @@ def upload(
         tags=tuple(tags.split(",")) if tags else (),
     )
     options = vigil.presets.resolve(upload_preset, given)  # refused before reading the upload
-    request = UploadRequest(file.filename or "", options, upload_preset)
+    request = UploadRequest(file.filename or "", options, upload_preset, adapter)
     request.plan  # noqa: B018  # a bad moderation string is refused before the upload is read
     outcome = vigil.uploads.submit(
         file.file,

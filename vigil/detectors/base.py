@@ -56,10 +56,17 @@ class Detection:
 
 
 class Detector(Protocol):
-    """What every detector provides. ``load`` is called once before the first ``detect``."""
+    """What every detector provides. ``load`` is called once before the first ``detect``.
+
+    ``labels`` are the taxonomy names it can report and ``licence`` the licence of its
+    weights; both are shown by `vigil detectors`. Plugins are registered in the
+    ``vigil.detectors`` entry-point group (docs/detectors.md).
+    """
 
     name: str
     version: str
+    labels: tuple[str, ...]
+    licence: str
 
     def load(self) -> None: ...
 

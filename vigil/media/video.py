@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -198,25 +199,20 @@ class PyAVSource:
             )
 
 
-class _opened:
+@contextmanager
+def _opened(path: Path) -> Iterator[Any]:
     """``av.open`` with FFmpeg's failures turned into refusals a person understands."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.container: Any = None
-
-    def __enter__(self) -> Any:
-        try:
-            self.container = av.open(str(self.path), mode="r")
-        except av.FFmpegError as error:
-            raise CorruptVideo(
-                f"The file could not be read as a video ({_describe(error)}); it may be "
-                "damaged or truncated."
-            ) from None
-        return self.container
-
-    def __exit__(self, *_exc: object) -> None:
-        self.container.close()
+    try:
+        container = av.open(str(path), mode="r")
+    except av.FFmpegError as error:
+        raise CorruptVideo(
+            f"The file could not be read as a video ({_describe(error)}); it may be "
+            "damaged or truncated."
+        ) from None
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _video_stream(container: Any) -> Any:

@@ -105,6 +105,7 @@ class QueueWorker:
         name: str,
         batch_size: int = 8,
         poll_seconds: float = 0.5,
+        batch_wait_seconds: float = 0.0,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -112,6 +113,7 @@ class QueueWorker:
         self.name = name
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.batch_wait_seconds = batch_wait_seconds
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is finished first."""
@@ -129,6 +131,10 @@ class QueueWorker:
         if not kinds:
             return 0
         jobs = self.queue.claim(self.name, self.batch_size, kinds)
+        if jobs and len(jobs) < self.batch_size and self.batch_wait_seconds > 0:
+            # A short wait lets concurrent uploads join this batch: one detector run for all.
+            time.sleep(self.batch_wait_seconds)
+            jobs += self.queue.claim(self.name, self.batch_size - len(jobs), kinds)
         if jobs:
             self.process(jobs)
         return len(jobs)
@@ -178,6 +184,7 @@ class WorkerPool:
         concurrency: int = 1,
         batch_size: int = 8,
         poll_seconds: float = 0.5,
+        batch_wait_seconds: float = 0.0,
     ) -> None:
         self.keeper = LeaseKeeper(queue)
         self.stopping = threading.Event()
@@ -189,6 +196,7 @@ class WorkerPool:
                 name=worker_name(index),
                 batch_size=batch_size,
                 poll_seconds=poll_seconds,
+                batch_wait_seconds=batch_wait_seconds,
             )
             for index in range(concurrency)
         ]

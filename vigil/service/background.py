@@ -16,6 +16,7 @@ class Background:
             concurrency=concurrency,
             batch_size=settings.worker_batch_size,
             poll_seconds=settings.worker_poll_seconds,
+            batch_wait_seconds=settings.worker_batch_wait_ms / 1000,
         )
         self.maintenance = Worker(
             vigil.db,

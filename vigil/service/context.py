@@ -12,6 +12,7 @@ from vigil.service.alerts import JOB_KIND as ALERT_JOB
 from vigil.service.alerts import AlertService
 from vigil.service.archive import ArchiveService
 from vigil.service.assets import AssetService
+from vigil.service.detection_cache import DetectionCache
 from vigil.service.events import EventPublisher
 from vigil.service.keys import ensure_admin_key
 from vigil.service.moderation import ModerationEngine
@@ -108,7 +109,7 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     events = EventPublisher(
         [webhooks.enqueue_deliveries, alerts.enqueue_alerts, SnsNotifier(queue, settings)]
     )
-    processor = AssetProcessor(db, blobs, engine, policies, events)
+    processor = AssetProcessor(db, blobs, engine, policies, events, DetectionCache(settings, db))
     videos = VideoProcessor(db, blobs, processor, events, settings)
     uploads = UploadService(settings, db, blobs, engine, policies, queue, processor, events, videos)
     assets = AssetService(db, blobs, engine, policies, events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from typing import Any
 
 from vigil import __version__
 from vigil.detectors.base import Detection, Detector
-from vigil.detectors.registry import build_detectors, load_all
-from vigil.errors import NotReady, VigilError
+from vigil.detectors.registry import DetectorSlot, load_slots, prepare
+from vigil.errors import DetectorFailed, NotReady, VigilError
 from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
@@ -20,7 +21,10 @@ from vigil.metrics import DETECTOR_SECONDS
 from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
+from vigil.service.adapters import Adapters
 from vigil.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,22 +55,38 @@ class ModerationResult:
 
 
 class ModerationEngine:
-    """Detectors loaded once and shared by every request."""
+    """Detectors loaded once and shared by every request. Each enabled detector is built and
+    loaded on its own: one that fails is kept in ``slots`` with its error and left out of
+    ``detectors``, and the others serve."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.limits = ImageLimits.from_settings(settings)
-        self.detectors: list[Detector] = build_detectors(
-            settings.detectors, settings.inference_threads
+        self.slots: list[DetectorSlot] = prepare(
+            settings.detectors, settings.inference_threads, settings.detector_options
         )
+        self.detectors: list[Detector] = [s.detector for s in self.slots if s.detector]
+        self.adapters = Adapters(settings)  # custom adapters, chosen per request
         self._loaded = threading.Event()
 
     @property
     def ready(self) -> bool:
         return self._loaded.is_set()
 
+    @property
+    def failures(self) -> dict[str, str]:
+        """Each detector that could not be built or loaded, with the reason."""
+        return {slot.name: slot.error or "" for slot in self.slots if slot.state == "failed"}
+
     def load(self) -> None:
-        load_all(self.detectors)
+        """Load every enabled detector; ``DetectorFailed`` when none of them could be."""
+        load_slots(self.slots)
+        for name, error in self.failures.items():
+            log.error("detector %s is left out: %s", name, error)
+        self.detectors = [s.detector for s in self.slots if s.detector and s.state == "loaded"]
+        if self.slots and not self.detectors:
+            reasons = "; ".join(self.failures.values())
+            raise DetectorFailed(f"No detector could be loaded: {reasons}")
         self._loaded.set()
 
     @property
@@ -77,12 +97,14 @@ class ModerationEngine:
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, self.limits)
 
-    def detect(self, images: list[DecodedImage]) -> list[list[Detection]]:
-        """Detections for each image; every detector sees the whole batch once."""
+    def detect(
+        self, images: list[DecodedImage], extra: Sequence[Detector] = ()
+    ) -> list[list[Detection]]:
+        """Detections for each image; every detector (``extra`` ones too) sees the batch once."""
         if not self.ready:
             raise NotReady("models are still loading; retry in a few seconds")
         per_image: list[list[Detection]] = [[] for _ in images]
-        for detector in self.detectors:
+        for detector in [*self.detectors, *extra]:
             with DETECTOR_SECONDS.labels(detector=detector.name).time():
                 results = detector.detect(images)
             for found, detections in zip(per_image, results, strict=True):
@@ -90,22 +112,32 @@ class ModerationEngine:
         return per_image
 
     def moderate(
-        self, data: bytes, policy: Policy, context: Mapping[str, str] | None = None
+        self,
+        data: bytes,
+        policy: Policy,
+        context: Mapping[str, str] | None = None,
+        adapter: str | None = None,
     ) -> ModerationResult:
-        (outcome,) = self.moderate_batch([data], policy, context)
+        (outcome,) = self.moderate_batch([data], policy, context, adapter)
         if isinstance(outcome, VigilError):
             raise outcome
         return outcome
 
     def moderate_batch(
-        self, items: Sequence[bytes], policy: Policy, context: Mapping[str, str] | None = None
+        self,
+        items: Sequence[bytes],
+        policy: Policy,
+        context: Mapping[str, str] | None = None,
+        adapter: str | None = None,
     ) -> list[ModerationResult | VigilError]:
         """A result, or the refusal, for each item; decodable items share detector batches.
-        ``context`` (region, audience, ...) is checked against the policy before any work."""
+        ``context`` (region, audience, ...) is checked against the policy before any work, and
+        so is ``adapter`` (a custom adapter run after the enabled detectors)."""
         resolved = resolve_context(policy, context or {}, datetime.now(UTC))
+        extra = [self.adapters.get(adapter)] if adapter else []
         images = [self._decode_or_refusal(data) for data in items]
         decoded = [image for image in images if isinstance(image, DecodedImage)]
-        found = iter(self.detect(decoded) if decoded else [])
+        found = iter(self.detect(decoded, extra) if decoded else [])
         outcomes: list[ModerationResult | VigilError] = []
         for data, image in zip(items, images, strict=True):
             if isinstance(image, VigilError):

@@ -33,6 +33,7 @@ from vigil.service.asset_rows import (
     audit_row,
     run_steps,
 )
+from vigil.service.detection_cache import DetectionCache
 from vigil.service.events import EVENT_FOR_STATUS, EventPublisher
 from vigil.service.moderation import ModerationEngine, ModerationResult
 from vigil.service.policies import PolicyRepository
@@ -73,12 +74,14 @@ class AssetProcessor:
         engine: ModerationEngine,
         policies: PolicyRepository,
         events: EventPublisher,
+        cache: DetectionCache | None = None,
     ) -> None:
         self.db = db
         self.blobs = blobs
         self.engine = engine
         self.policies = policies
         self.events = events
+        self.cache = cache or DetectionCache(engine.settings, db)
 
     def process(
         self, jobs: Sequence[Job], decoded: Mapping[str, DecodedImage] | None = None
@@ -101,7 +104,8 @@ class AssetProcessor:
             else:
                 work.append(_Work(job, row, image))
         if work:
-            found = self.engine.detect([item.image for item in work])
+            images, digests = [w.image for w in work], [w.row.sha256 for w in work]
+            found = self.cache.detect(self.engine, images, digests)
             for item, detections in zip(work, found, strict=True):
                 outcomes[item.job.id] = self._settle(item, detections)
         return [outcomes[job.id] for job in jobs]
@@ -128,6 +132,9 @@ class AssetProcessor:
         return None
 
     def _decide(self, item: _Work, detections: list[Any]) -> None:
+        adapter = item.job.payload.get("adapter")
+        if adapter:  # a custom adapter chosen for this upload (docs/adapters.md), never cached
+            detections = [*detections, *self.engine.adapters.get(adapter).detect([item.image])[0]]
         choice = self.policy_choice(item.row, item.job.payload)
         result = self.engine.decide(
             item.image, detections, choice.policy, choice.resolved, item.row.sha256

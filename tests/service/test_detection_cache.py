@@ -1,0 +1,178 @@
+"""Re-uploads reuse detections: exact duplicates through the database, near-duplicates through
+the in-process perceptual-hash LRU; never across model versions; the policy decides afresh."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.conftest import role_headers, running_vigil
+from tests.images import astronaut_jpeg, coffee_jpeg
+from vigil.api.app import create_app
+from vigil.detectors.base import Detection
+from vigil.media.image import DecodedImage
+from vigil.service.context import Vigil
+from vigil.service.detection_cache import RecentDetections
+from vigil.service.moderation import ModerationEngine
+from vigil.service.principal import Role
+from vigil.storage.tables import AssetRow
+
+
+class Counted:
+    """Instrumentation: the real engine's ``detect``, counting the images it is given."""
+
+    def __init__(self, engine: ModerationEngine) -> None:
+        self.real = engine.detect
+        self.images = 0
+
+    def __call__(self, images: list[DecodedImage]) -> list[list[Detection]]:
+        self.images += len(images)
+        return self.real(images)
+
+
+@pytest.fixture
+def counted(engine: ModerationEngine, monkeypatch: pytest.MonkeyPatch) -> Counted:
+    counter = Counted(engine)
+    monkeypatch.setattr(engine, "detect", counter)
+    return counter
+
+
+def uploader(running: Vigil) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    headers = role_headers(running, Role.UPLOADER)["uploader"]
+    with TestClient(create_app(running, run_worker=False)) as client:
+        yield client, headers
+
+
+@pytest.fixture
+def api(vigil: Vigil) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    yield from uploader(vigil)
+
+
+def upload(api: tuple[TestClient, dict[str, str]], data: bytes, policy: str) -> dict[str, Any]:
+    client, headers = api
+    response = client.post(
+        "/v1/assets",
+        headers=headers,
+        files={"file": ("photo.jpg", data)},
+        data={"policy": policy},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def same_decision(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """The same decision, but for the time it was made (in its resolved context)."""
+    return all(
+        first["decision"][key] == second["decision"][key]
+        for key in first["decision"]
+        if key != "context"
+    )
+
+
+def reencoded(data: bytes, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def test_an_exact_duplicate_runs_no_detector_and_gets_the_same_decision(
+    vigil: Vigil, api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    first = upload(api, astronaut_jpeg(), "default")
+    assert counted.images == 1
+    vigil.processor.cache.recent = RecentDetections(16, 2)  # as in a fresh process: the database
+    second = upload(api, astronaut_jpeg(), "default")
+    assert counted.images == 1
+    assert second["id"] != first["id"]
+    assert same_decision(second, first)
+    assert second["labels"] == first["labels"]
+
+
+def test_a_duplicate_under_another_policy_is_decided_afresh(
+    api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    approved = upload(api, coffee_jpeg(), "default")
+    rejected = upload(api, coffee_jpeg(), "block-all")
+    assert counted.images == 1
+    assert approved["status"] == "approved"
+    assert rejected["status"] == "rejected"
+
+
+def test_a_reencoded_copy_hits_the_near_duplicate_cache(
+    api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    first = upload(api, astronaut_jpeg(), "default")
+    copy = reencoded(astronaut_jpeg(), quality=70)
+    assert copy != astronaut_jpeg()
+    second = upload(api, copy, "default")
+    assert counted.images == 1
+    assert same_decision(second, first)
+
+
+def test_another_model_version_misses(
+    engine: ModerationEngine,
+    api: tuple[TestClient, dict[str, str]],
+    counted: Counted,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    upload(api, astronaut_jpeg(), "default")
+    version(monkeypatch, "vigil-test:other@2")
+    upload(api, reencoded(astronaut_jpeg(), quality=70), "default")  # near-duplicate: misses
+    version(monkeypatch, "vigil-test:other@3")
+    upload(api, astronaut_jpeg(), "default")  # exact duplicate: misses too
+    assert counted.images == 3
+
+
+def version(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(ModerationEngine, "model_version", property(lambda _: name))
+
+
+def test_caching_off_runs_the_detectors_every_time(
+    tmp_path: Path, engine: ModerationEngine, policy_dir: Path, counted: Counted
+) -> None:
+    with running_vigil(tmp_path, engine, policy_dir, cache_enabled=False) as running:
+        for api in uploader(running):
+            upload(api, astronaut_jpeg(), "default")
+            upload(api, astronaut_jpeg(), "default")
+    assert counted.images == 2
+
+
+def test_the_lru_is_bounded_and_near_duplicates_can_be_turned_off() -> None:
+    found = [Detection("Explicit", 1.0, "nsfw")]
+    recent = RecentDetections(size=2, max_distance=-1)
+    for n in range(3):
+        recent.add("v1", f"sha{n}", 0b1010, found)
+    assert recent.find("v1", "sha0", 0b1010) is None  # evicted
+    assert recent.find("v1", "sha2", 0b1010) == found
+    assert recent.find("v1", "other", 0b1010) is None  # near-duplicates off
+    near = RecentDetections(size=2, max_distance=2)
+    near.add("v1", "sha", 0b1111, found)
+    assert near.find("v1", "x", 0b1100) == found  # two bits apart
+    assert near.find("v1", "x", 0b0000) is None  # four bits apart
+    assert near.find("v2", "sha", 0b1111) is None  # another model version
+
+
+def test_detections_of_an_adapter_chosen_for_the_first_upload_are_not_reused(
+    vigil: Vigil, api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    first = upload(api, coffee_jpeg(), "default")
+    adapter = {"Detector": "adapter:extra", "Name": "Explicit", "Confidence": 99.0}
+    with vigil.db.session() as session:
+        row = session.get(AssetRow, first["id"])
+        assert row is not None
+        row.detections = [*row.detections, adapter]
+    vigil.processor.cache.recent = RecentDetections(16, 2)
+    second = upload(api, coffee_jpeg(), "default")
+    assert counted.images == 1
+    assert second["status"] == first["status"] == "approved"
+    with vigil.db.session() as session:
+        row = session.get(AssetRow, second["id"])
+        assert row is not None and row.detections
+        assert adapter["Detector"] not in {found["Detector"] for found in row.detections}
