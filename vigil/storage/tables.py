@@ -67,6 +67,8 @@ class AssetRow(Base):
     __table_args__ = (
         Index("ix_assets_status_created", "status", "created_at"),
         Index("ix_assets_owner_created", "owner_key_id", "created_at"),
+        # The duplicate cache looks up an earlier upload of the same bytes (0013).
+        Index("ix_assets_sha256", "sha256"),
     )
 
 
