@@ -7,17 +7,7 @@ if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL is missing and installing it needs root: apt-get install postgresql" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-install_postgres() {
-    apt-get install -y --no-install-recommends postgresql
-}
-# Refresh the package lists only when they are too stale to install from.
-install_postgres || { apt-get update && install_postgres; }
+sh "$(dirname "$0")/apt-install.sh" postgresql
 
 # The package starts a system cluster we don't use; stop it so it holds no port or memory.
 if command -v pg_ctlcluster >/dev/null 2>&1; then

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli_output import print_result
-from vigil.service.principal import Principal, Role
+from vigil.cli_output import CLI_ADMIN, print_result
 
 archive_app = typer.Typer(
     help="The archive: decided originals in cold storage, restored on demand.",
     no_args_is_help=True,
 )
 # Whoever runs the CLI has the database and the store in hand: an admin, audited as "cli".
-CLI_ADMIN = Principal(key_id="cli", role=Role.ADMIN)
 
 
 @archive_app.command("run")

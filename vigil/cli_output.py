@@ -11,11 +11,16 @@ import typer
 from rich.console import Console
 
 from vigil.errors import InvalidParameter, VigilError
+from vigil.service.principal import Principal, Role
 
 if TYPE_CHECKING:
     from vigil.policy.model import Policy
     from vigil.service.context import Vigil
     from vigil.service.moderation import ModerationEngine
+
+
+# The principal CLI commands act as: whoever runs `vigil` on the server is its admin.
+CLI_ADMIN = Principal(key_id="cli", role=Role.ADMIN)
 
 
 class OutputFormat(StrEnum):

@@ -7,15 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.cli_output import print_result
-from vigil.service.principal import Principal, Role
+from vigil.cli_output import CLI_ADMIN, print_result
 from vigil.service.webhooks import WebhookService
 
 webhooks_app = typer.Typer(
     help="Webhooks: subscriptions, the delivery log, redelivery.", no_args_is_help=True
 )
 # Whoever can run the CLI can open the database itself, so it acts as an admin.
-CLI_ADMIN = Principal(key_id="cli", role=Role.ADMIN)
 
 
 def _run(action: Callable[[WebhookService], Any]) -> None:

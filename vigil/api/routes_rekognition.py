@@ -67,7 +67,7 @@ def _handle(
     vigil: Vigil, rekognition: RekognitionService, target: str, signed: SignedRequest
 ) -> dict[str, Any]:
     who = _authenticate(vigil, signed)
-    operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
+    operation = target.removeprefix(TARGET_PREFIX)
     return rekognition.call(operation, who, _json(signed.body))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from vigil.detectors.onnx import create_session, require, run_batch
+from vigil.detectors.onnx import create_session, normalise, require, run_batch
 from vigil.errors import DetectorFailed
 
 REQUIRED = ("image.onnx", "prompts.json", "text_embeddings.npy")
@@ -60,12 +60,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise DetectorFailed(f"Could not read {path}: {exc}") from exc
-
-
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    """Each row scaled to length 1 (cosine similarity is then a dot product)."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def missing_files(directory: Path) -> list[str]:

@@ -16,7 +16,14 @@ import onnxruntime as ort
 from PIL import Image
 
 from vigil.detectors import graphic, nsfw
-from vigil.detectors.onnx import CPU_PROVIDERS, package_model, package_version, require
+from vigil.detectors.onnx import (
+    create_session,
+    normalise,
+    package_model,
+    package_version,
+    require,
+    run_batch,
+)
 from vigil.errors import DetectorFailed
 
 
@@ -82,17 +89,12 @@ class Backbone:
         if self._session is not None:
             return
         path = package_model(self.spec.package, self.spec.model_file)
-        options = ort.SessionOptions()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if self.threads > 0:
-            options.intra_op_num_threads = self.threads
         try:
             graph = embedding_graph(onnx.load(str(path)), self.spec.tensor)
-            self._session = ort.InferenceSession(
-                graph, sess_options=options, providers=CPU_PROVIDERS
-            )
-        except Exception as exc:  # onnx and onnxruntime raise their own untyped errors
+        except Exception as exc:  # onnx raises its own untyped errors
             raise DetectorFailed(f"Could not build the {self.spec.name} embedding: {exc}") from exc
+        label = f"the {self.spec.name} embedding"
+        self._session = create_session(graph, self.threads, name=label)
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         """One L2-normalised float32 row per image, from one run over the batch."""
@@ -100,11 +102,5 @@ class Backbone:
         if not images:
             return np.zeros((0, 0), dtype=np.float32)
         batch = np.stack([self.spec.preprocess(image) for image in images]).astype(np.float32)
-        try:
-            (output,) = session.run(None, {session.get_inputs()[0].name: batch})
-        except Exception as exc:  # onnxruntime's errors have no useful common base class
-            raise DetectorFailed(f"The {self.spec.name} embedding failed: {exc}") from exc
-        rows = np.asarray(output, dtype=np.float32).reshape(len(images), -1)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        normalised: np.ndarray = rows / np.maximum(norms, 1e-12)
-        return normalised
+        output = run_batch(session, batch, f"adapter backbone {self.spec.name}")
+        return normalise(output.reshape(len(images), -1))

@@ -43,8 +43,11 @@ def package_version(package: str) -> str:
     raise DetectorFailed(f"Package {package!r} is not installed.")
 
 
-def create_session(model_path: Path | str, threads: int) -> ort.InferenceSession:
-    """A CPU session for ``model_path``; ``threads`` 0 keeps onnxruntime's own default."""
+def create_session(
+    model: Path | str | bytes, threads: int, *, name: str | None = None
+) -> ort.InferenceSession:
+    """A CPU session for a model file, or a serialized graph (``name`` then says which);
+    ``threads`` 0 keeps onnxruntime's own default."""
     options = ort.SessionOptions()
     # Several sessions run one after another on the same cores: a session whose pool keeps
     # spinning after its run steals them from the next one (measured: twice the time).
@@ -52,9 +55,11 @@ def create_session(model_path: Path | str, threads: int) -> ort.InferenceSession
     if threads > 0:
         options.intra_op_num_threads = threads
     try:
-        return ort.InferenceSession(str(model_path), sess_options=options, providers=CPU_PROVIDERS)
+        source = model if isinstance(model, bytes) else str(model)
+        return ort.InferenceSession(source, sess_options=options, providers=CPU_PROVIDERS)
     except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-        raise DetectorFailed(f"Could not load model {model_path}: {exc}") from exc
+        shown = name or (f"model {model}" if not isinstance(model, bytes) else "the model")
+        raise DetectorFailed(f"Could not load {shown}: {exc}") from exc
 
 
 def has_dynamic_batch(session: ort.InferenceSession) -> bool:
@@ -81,6 +86,12 @@ def _run(session: ort.InferenceSession, batch: np.ndarray, detector: str) -> np.
     except Exception as exc:  # onnxruntime's errors have no useful common base class
         raise DetectorFailed(f"The {detector} detector failed during inference: {exc}") from exc
     return np.asarray(outputs[0], dtype=np.float32)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (cosine similarity is then a dot product)."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def require(session: ort.InferenceSession | None, detector: str) -> ort.InferenceSession:

@@ -88,6 +88,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
+# ISO base media brands that are still images, not video (video sniffing skips them).
+STILL_IMAGE_BRANDS = _HEIF_BRANDS | _AVIF_BRANDS
 _MARKUP_SAMPLE = 4096
 _HTML_HINTS = re.compile(rb"<!doctype html|<html|<head|<body|<script|<iframe|<div|<a\s")
 

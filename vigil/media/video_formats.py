@@ -2,17 +2,18 @@
 
 Accepted: MP4, MOV, M4V (ISO base media), WebM and Matroska (EBML), and AVI (RIFF). Animated
 GIF and WebP are images by their bytes; intake treats them as video when they have more than
-one frame (see ``is_animated``).
+one frame (see ``animated_kind``).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image
 
-from vigil.media.sniff import ImageKind
+from vigil.media.sniff import STILL_IMAGE_BRANDS, ImageKind, image_kind
 
 VIDEO_NAMES = "MP4, MOV, M4V, WebM, MKV and AVI, and animated GIF and WebP"
 
@@ -34,10 +35,6 @@ AVI = VideoKind("avi", "video/x-msvideo")
 ANIMATED_GIF = VideoKind("gif", "image/gif")
 ANIMATED_WEBP = VideoKind("webp", "image/webp")
 
-# ISO base media brands that are still images, not video (sniff.py names them).
-_STILL_BRANDS = frozenset(
-    {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
-)
 # QuickTime files written without an ftyp box start with one of these atoms.
 _QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -47,7 +44,7 @@ def sniff_video(head: bytes) -> VideoKind | None:
     """The video container ``head`` (the file's first bytes) starts, or None."""
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in _STILL_BRANDS:
+        if brand in STILL_IMAGE_BRANDS:
             return None
         if brand == b"qt  ":
             return MOV
@@ -76,3 +73,15 @@ def animated_kind(data: bytes, image: ImageKind) -> VideoKind | None:
     if frames < 2:
         return None
     return ANIMATED_GIF if image.format == "gif" else ANIMATED_WEBP
+
+
+def video_kind(head: bytes, read_all: Callable[[], bytes]) -> VideoKind | None:
+    """The video kind of a file starting with ``head``, or None for anything else. The whole
+    file (``read_all``) is read only for a GIF or WebP, to count its frames."""
+    kind = sniff_video(head)
+    if kind is not None:
+        return kind
+    image = image_kind(head)
+    if image is None or image.format not in ("gif", "webp"):
+        return None
+    return animated_kind(read_all(), image)

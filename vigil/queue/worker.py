@@ -160,7 +160,8 @@ class QueueWorker:
         elapsed = time.perf_counter() - started
         done = [job.id for job, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
         self.queue.complete_all(done, self.name)  # one transaction for the batch
-        JOB_SECONDS.labels(kind=kind, outcome="done").observe(elapsed)
+        for _ in done:
+            JOB_SECONDS.labels(kind=kind, outcome="done").observe(elapsed)
         for job, outcome in zip(jobs, outcomes, strict=True):
             if outcome is not None:
                 self._record_failure(job, outcome, elapsed)

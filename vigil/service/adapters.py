@@ -120,6 +120,11 @@ class Adapters:
         self._backbones: dict[str, Backbone] = {}
         self._lock = threading.Lock()
 
+    def check(self, name: str) -> None:
+        """``AdapterNotFound`` unless NAME was trained; loads nothing (the upload path asks
+        this before storing, and the worker that runs the adapter loads it)."""
+        latest(self.root, name)
+
     def get(self, name: str) -> AdapterDetector:
         folder = latest(self.root, name)
         with self._lock:

@@ -89,15 +89,16 @@ class AlertService:
         rule_id, event = job.payload["rule_id"], job.payload["event"]
         with self.db.session() as session:
             row = session.get(AlertRuleRow, rule_id)
-        found = match(_rule(row), event) if row is not None else None
-        if row is None or found is None:
+        rule = _rule(row) if row is not None else None
+        found = match(rule, event) if rule is not None else None
+        if rule is None or found is None:
             log.info(
                 "alert rule %s was removed or disabled; alert for %s dropped",
                 rule_id,
                 event.get("id"),
             )
             return
-        self._deliver(_rule(row), event, found)
+        self._deliver(rule, event, found)
 
     def test(self, rule_id: str) -> dict[str, Any]:
         """Send a sample alert for the rule now; the SMTP server's answer, or

@@ -135,3 +135,15 @@ def asset_view(row: AssetRow, min_confidence: float) -> dict[str, Any]:
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
+
+
+def audit_view(event: AuditEventRow) -> dict[str, Any]:
+    """One audit event's public shape (an asset's audit, and the audit log)."""
+    return {
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "at": iso(event.created_at),
+    }

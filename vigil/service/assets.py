@@ -26,6 +26,7 @@ from vigil.service.asset_rows import (
     area_for,
     asset_view,
     audit_row,
+    audit_view,
     iso,
     settle_manual_step,
 )
@@ -122,7 +123,7 @@ class AssetService:
                 .where(AuditEventRow.asset_id == asset_id)
                 .order_by(AuditEventRow.id)
             )
-            return [_event_view(event) for event in events]
+            return [audit_view(event) for event in events]
 
     def explain(self, asset_id: str, who: Principal) -> dict[str, Any]:
         """Why the asset has its status, in words: the machine decision, then people's."""
@@ -217,17 +218,6 @@ def _manual_sentence(asset: Mapping[str, Any]) -> list[str]:
     if manual:
         return ["A manual step followed the automatic one, so the asset waited for a person."]
     return []
-
-
-def _event_view(event: AuditEventRow) -> dict[str, Any]:
-    return {
-        "actor": event.actor,
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "reason": event.reason,
-        "at": iso(event.created_at),
-    }
 
 
 def _encode_cursor(row: AssetRow) -> str:

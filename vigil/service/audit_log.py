@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.errors import InvalidParameter
-from vigil.service.asset_rows import iso
+from vigil.service.asset_rows import audit_view
 from vigil.service.review_stats import Window
 from vigil.storage.db import Database
 from vigil.storage.tables import AuditEventRow
@@ -41,15 +41,6 @@ def audit_events(
     query = query.order_by(AuditEventRow.id.desc()).limit(limit)
     with db.session() as session:
         return [
-            {
-                "id": row.id,
-                "asset_id": row.asset_id,
-                "actor": row.actor,
-                "action": row.action,
-                "from_status": row.from_status,
-                "to_status": row.to_status,
-                "reason": row.reason,
-                "at": iso(row.created_at),
-            }
+            {"id": row.id, "asset_id": row.asset_id, **audit_view(row)}
             for row in session.scalars(query)
         ]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigil.detectors.base import Detection, Detector
 from vigil.media.image import DecodedImage
@@ -102,9 +102,10 @@ class DetectionCache:
         version, names = engine.model_version, {d.name for d in engine.detectors}
         hashes = [_phash(image) for image in images]
         found = [
-            self._find(version, names, digest, phash)
+            self.recent.find(version, digest, phash)
             for digest, phash in zip(digests, hashes, strict=True)
         ]
+        self._fill_from_database(found, version, names, digests, hashes)
         missing = [index for index, hit in enumerate(found) if hit is None]
         if missing:
             fresh = engine.detect([images[index] for index in missing])
@@ -113,34 +114,51 @@ class DetectionCache:
                 self.recent.add(version, digests[index], hashes[index], detections)
         return [hit if hit is not None else [] for hit in found]
 
-    def _find(
-        self, version: str, names: set[str], digest: str, phash: int
-    ) -> list[Detection] | None:
-        hit = self.recent.find(version, digest, phash)
-        if hit is None and self.db is not None:
-            hit = self._stored(self.db, version, names, digest)
-            if hit is not None:
-                self.recent.add(version, digest, phash, hit)
-        return hit
+    def _fill_from_database(
+        self,
+        found: list[list[Detection] | None],
+        version: str,
+        names: set[str],
+        digests: Sequence[str],
+        hashes: Sequence[int],
+    ) -> None:
+        """Fill the misses from decided assets with the same bytes, in one query per batch."""
+        wanted = {digests[index] for index, hit in enumerate(found) if hit is None}
+        if self.db is None or not wanted:
+            return
+        stored = self._stored(self.db, version, names, wanted)
+        for index, digest in enumerate(digests):
+            if found[index] is None and digest in stored:
+                found[index] = stored[digest]
+                self.recent.add(version, digest, hashes[index], stored[digest])
 
     def _stored(
-        self, db: Database, version: str, names: set[str], digest: str
-    ) -> list[Detection] | None:
-        """The detections of a decided asset with these bytes and this model version; only
-        the engine's own detectors' (not those of an adapter chosen for that upload)."""
+        self, db: Database, version: str, names: set[str], digests: set[str]
+    ) -> dict[str, list[Detection]]:
+        """The detections of decided assets with these bytes and this model version, by
+        sha256; only the engine's own detectors' (not those of an adapter chosen for that
+        upload)."""
+        # One row per digest, however often the same bytes were uploaded.
+        first = (
+            select(func.min(AssetRow.id))
+            .where(
+                AssetRow.sha256.in_(digests),
+                AssetRow.model_version == version,
+                AssetRow.decided_at.is_not(None),
+            )
+            .group_by(AssetRow.sha256)
+        )
         with db.session() as session:
-            stored = session.scalars(
-                select(AssetRow.detections)
-                .where(
-                    AssetRow.sha256 == digest,
-                    AssetRow.model_version == version,
-                    AssetRow.decided_at.is_not(None),
-                )
-                .limit(1)
-            ).first()
-        if stored is None:
-            return None
-        return [Detection.from_dict(item) for item in stored if item["Detector"] in names]
+            rows = session.execute(
+                select(AssetRow.sha256, AssetRow.detections).where(AssetRow.id.in_(first))
+            ).all()
+        stored: dict[str, list[Detection]] = {}
+        for digest, detections in rows:
+            stored.setdefault(
+                digest,
+                [Detection.from_dict(item) for item in detections if item["Detector"] in names],
+            )
+        return stored
 
 
 def _phash(image: DecodedImage) -> int:

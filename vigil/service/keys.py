@@ -16,8 +16,9 @@ from vigil.storage.tables import ApiKeyRow
 KEY_PREFIX = "vgl_"
 
 
-def _hash(token: str) -> str:
-    # Keys are 256-bit random secrets, so a fast hash is enough (no dictionary to guess from).
+def hash_token(token: str) -> str:
+    """How API keys and session tokens are stored. They are 256-bit random secrets, so a fast
+    hash is enough (no dictionary to guess from)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -36,7 +37,7 @@ def create_key(db: Database, role: Role, name: str = "") -> str:
         session.add(
             ApiKeyRow(
                 id=secrets.token_hex(8),
-                key_hash=_hash(token),
+                key_hash=hash_token(token),
                 role=role.value,
                 name=name,
                 created_at=datetime.now(UTC),
@@ -62,7 +63,7 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     token = authorization.removeprefix("Bearer ").strip()
     with db.session() as session:
-        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _hash(token)))
+        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the API key is unknown or revoked")
     return Principal(key_id=row.id, role=Role(row.role))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vigil.errors import Forbidden, InvalidParameter
+from vigil.errors import Forbidden
 from vigil.service.principal import Principal, Role
 
 
@@ -19,14 +19,6 @@ class PersonRole(StrEnum):
 
 
 RANK = {PersonRole.REVIEWER: 1, PersonRole.LEAD: 2, PersonRole.ADMIN: 3}
-
-
-def parse_person_role(value: str) -> PersonRole:
-    try:
-        return PersonRole(value)
-    except ValueError:
-        known = ", ".join(role.value for role in PersonRole)
-        raise InvalidParameter(f"unknown role '{value}' (known: {known})") from None
 
 
 @dataclass(frozen=True)

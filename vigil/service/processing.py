@@ -106,8 +106,9 @@ class AssetProcessor:
         if work:
             images, digests = [w.image for w in work], [w.row.sha256 for w in work]
             found = self.cache.detect(self.engine, images, digests)
+            added = self._adapter_detections(work)
             for item, detections in zip(work, found, strict=True):
-                outcomes[item.job.id] = self._settle(item, detections)
+                outcomes[item.job.id] = self._settle(item, detections, added.get(item.job.id, []))
         return [outcomes[job.id] for job in jobs]
 
     def _rows(self, jobs: Sequence[Job]) -> list[tuple[Job, AssetRow | None]]:
@@ -121,9 +122,30 @@ class AssetProcessor:
     def _decode(self, row: AssetRow) -> DecodedImage:
         return self.engine.decode(self.blobs.get(Area(row.storage_area), row.id))
 
-    def _settle(self, item: _Work, detections: list[Any]) -> BaseException | None:
+    def _adapter_detections(self, work: list[_Work]) -> dict[int, list[Any] | BaseException]:
+        """Detections of the custom adapter each upload chose (docs/adapters.md), by job: one
+        run per adapter for the batch, never cached; a failure stands for its uploads."""
+        chosen: dict[str, list[_Work]] = {}
+        for item in work:
+            if name := item.job.payload.get("adapter"):
+                chosen.setdefault(name, []).append(item)
+        added: dict[int, list[Any] | BaseException] = {}
+        for name, items in chosen.items():
+            try:
+                found = self.engine.adapters.get(name).detect([item.image for item in items])
+            except Exception as failure:
+                added.update((item.job.id, failure) for item in items)
+            else:
+                added.update((item.job.id, f) for item, f in zip(items, found, strict=True))
+        return added
+
+    def _settle(
+        self, item: _Work, detections: list[Any], added: list[Any] | BaseException
+    ) -> BaseException | None:
         try:
-            self._decide(item, detections)
+            if isinstance(added, BaseException):
+                raise added
+            self._decide(item, [*detections, *added])
         except VigilError as refusal:  # the policy is gone, or the context no longer valid
             self.fail(item.row, refusal)
         except Exception as failure:
@@ -132,9 +154,6 @@ class AssetProcessor:
         return None
 
     def _decide(self, item: _Work, detections: list[Any]) -> None:
-        adapter = item.job.payload.get("adapter")
-        if adapter:  # a custom adapter chosen for this upload (docs/adapters.md), never cached
-            detections = [*detections, *self.engine.adapters.get(adapter).detect([item.image])[0]]
         choice = self.policy_choice(item.row, item.job.payload)
         result = self.engine.decide(
             item.image, detections, choice.policy, choice.resolved, item.row.sha256

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from vigil.errors import AssetNotFound, IdempotencyKeyReused, InvalidParameter, JobNotFound
+from vigil.labels import above
 from vigil.media.video_formats import sniff_video
 from vigil.service.context import Vigil
 from vigil.service.presets import UploadOptions
@@ -198,10 +199,9 @@ class RekognitionVideo:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of labels at or above the job's MinConfidence, in Rekognition's fields
         only (vigil's thumbnail links are for its own API)."""
-        frames = [FrameLabels.from_dict(item) for item in video.frame_labels]
         frames = [
-            replace(frame, labels=[lab for lab in frame.labels if lab.confidence >= floor])
-            for frame in frames
+            replace(frame, labels=above(frame.labels, floor))
+            for frame in map(FrameLabels.from_dict, video.frame_labels)
         ]
         segments = [Segment.from_dict(item) for item in video.segments]
         segments = [segment for segment in segments if segment.confidence >= floor]

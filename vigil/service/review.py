@@ -165,11 +165,16 @@ class ReviewService:
 
     def _release_quietly(self, who: Reviewer, item_id: str) -> None:
         with self.db.session() as session:
-            session.execute(
-                update(ReviewItemRow)
-                .where(held_by(item_id, who.actor, self.clock()))
-                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
-            )
+            self._unclaim(session, who, item_id)
+
+    def _unclaim(self, session: Session, who: Reviewer, item_id: str) -> bool:
+        """Put an item ``who`` holds back in its queue; False when ``who`` does not hold it."""
+        changed = session.execute(
+            update(ReviewItemRow)
+            .where(held_by(item_id, who.actor, self.clock()))
+            .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
+        )
+        return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 
     def _try_claim(self, item_id: str, who: Reviewer, now: float) -> bool:
         with self.db.session() as session:
@@ -187,12 +192,7 @@ class ReviewService:
     def release(self, who: Reviewer, item_id: str) -> dict[str, Any]:
         """Give a claimed item back to its queue."""
         with self.db.session() as session:
-            changed = session.execute(
-                update(ReviewItemRow)
-                .where(held_by(item_id, who.actor, self.clock()))
-                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
+            if not self._unclaim(session, who, item_id):
                 raise not_held(session, item_id)
         return self.get(who, item_id)
 
@@ -266,12 +266,7 @@ class ReviewService:
     ) -> None:
         """The first of two reviews: recorded, and the item goes back for someone else."""
         with self.db.session() as session:
-            changed = session.execute(
-                update(ReviewItemRow)
-                .where(held_by(row.id, who.actor, self.clock()))
-                .values(state=ItemState.OPEN.value, claimed_by=None, claim_expires_at=None)
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
+            if not self._unclaim(session, who, row.id):
                 raise not_held(session, row.id)
             session.add(self._decision(session, who, row, verdict, reason, note))
         self._log(who, row.asset_id, "first_review", audit_reason(verdict, reason, note))
@@ -314,9 +309,7 @@ class ReviewService:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise not_held(session, row.id)
-            decision = self._decision(session, who, row, verdict, reason, note)
-            decision.disagreed = disagreed
-            session.add(decision)
+            session.add(self._decision(session, who, row, verdict, reason, note, disagreed))
 
     def _reopen(self, item_id: str, who: Reviewer) -> None:
         with self.db.session() as session:
@@ -337,6 +330,7 @@ class ReviewService:
         verdict: Verdict,
         reason: str,
         note: str,
+        disagreed: bool = False,
     ) -> ReviewDecisionRow:
         asset = session.get(AssetRow, row.asset_id)
         assert asset is not None
@@ -350,7 +344,7 @@ class ReviewService:
             note=note,
             machine_action=machine_action(asset.decision),
             category=asset_category(asset),
-            disagreed=False,
+            disagreed=disagreed,
             created_at=datetime.now(UTC),
         )
 

@@ -35,7 +35,7 @@ def s3_client(settings: Settings) -> Any:
     )
 
 
-def _location(bucket: str, key: str, version: str | None) -> dict[str, str]:
+def object_location(bucket: str, key: str, version: str | None) -> dict[str, str]:
     found = {"Bucket": bucket, "Key": key}
     if version:
         found["VersionId"] = version
@@ -44,7 +44,7 @@ def _location(bucket: str, key: str, version: str | None) -> dict[str, str]:
 
 def _get(client: Any, bucket: str, key: str, version: str | None) -> dict[str, Any]:
     try:
-        return cast(dict[str, Any], client.get_object(**_location(bucket, key, version)))
+        return cast(dict[str, Any], client.get_object(**object_location(bucket, key, version)))
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in UNREADABLE:

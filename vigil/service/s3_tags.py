@@ -12,15 +12,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from vigil.errors import StorageUnavailable
 from vigil.service.s3_events import S3ObjectEvent
+from vigil.service.s3_objects import object_location
 
 MAX_TAGS = 10  # S3's limit per object
 
 
 def tag_object(s3: Any, event: S3ObjectEvent, tags: Mapping[str, str]) -> None:
     """Set ``tags`` on the object, keeping its other tags (replaced ones are updated)."""
-    where: dict[str, str] = {"Bucket": event.bucket, "Key": event.key}
-    if event.version_id:
-        where["VersionId"] = event.version_id
+    where = object_location(event.bucket, event.key, event.version_id)
     with _storage(f"tagging {event.url}"):
         current = s3.get_object_tagging(**where).get("TagSet", [])
         merged = {tag["Key"]: tag["Value"] for tag in current if tag["Key"] not in tags}
@@ -31,9 +30,7 @@ def tag_object(s3: Any, event: S3ObjectEvent, tags: Mapping[str, str]) -> None:
 
 def move_object(s3: Any, event: S3ObjectEvent, bucket: str, key: str) -> str:
     """Copy the object (with its tags) to ``bucket``/``key``, then delete the original."""
-    source: dict[str, str] = {"Bucket": event.bucket, "Key": event.key}
-    if event.version_id:
-        source["VersionId"] = event.version_id
+    source = object_location(event.bucket, event.key, event.version_id)
     with _storage(f"moving {event.url} to s3://{bucket}/{key}"):
         s3.copy_object(Bucket=bucket, Key=key, CopySource=source, TaggingDirective="COPY")
         # Without VersionId: a versioned bucket gets a delete marker, so no older version

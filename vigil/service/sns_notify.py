@@ -9,7 +9,6 @@ webhook secret), whose body is the SNS envelope with Rekognition's message insid
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +20,13 @@ from vigil.errors import InvalidParameter, WebhookNotFound
 from vigil.notify.targets import check_target
 from vigil.queue.jobs import JobQueue
 from vigil.service.events import VIDEO_COMPLETED
-from vigil.service.webhooks import JOB_KIND, DeliveryStatus
+from vigil.service.video_jobs import IN_PROGRESS
+from vigil.service.webhooks import delivery_row, enqueue_delivery
 from vigil.settings import Settings
 from vigil.storage.db import Database
-from vigil.storage.tables import RekognitionJobRow, SnsTopicRow, VideoRow, WebhookDeliveryRow
+from vigil.storage.tables import RekognitionJobRow, SnsTopicRow, VideoRow
 
 EVENT_TYPE = "rekognition.sns"  # the Vigil-Event header and the delivery log's event_type
-IN_PROGRESS = "IN_PROGRESS"
 
 
 # -- topics ------------------------------------------------------------------------------------
@@ -119,27 +118,9 @@ def _send(session: Session, queue: JobQueue, settings: Settings, job_id: str, st
         return  # unregistered since the job started: nowhere to send it
     now = datetime.now(UTC)
     payload = sns_envelope(job, status, now)
-    delivery = WebhookDeliveryRow(
-        id=f"dlv_{secrets.token_hex(12)}",
-        subscription_id=None,
-        url=topic.url,
-        event_id=str(payload["MessageId"]),
-        event_type=EVENT_TYPE,
-        payload=payload,
-        status=DeliveryStatus.PENDING.value,
-        attempts=0,
-        last_status_code=None,
-        last_error="",
-        created_at=now,
-        updated_at=now,
-    )
+    delivery = delivery_row(None, topic.url, str(payload["MessageId"]), EVENT_TYPE, payload, now)
     session.add(delivery)
-    queue.enqueue(
-        session,
-        JOB_KIND,
-        {"delivery_id": delivery.id},
-        max_attempts=settings.webhook_max_attempts,
-    )
+    enqueue_delivery(session, queue, settings, delivery.id)
 
 
 def sns_envelope(job: RekognitionJobRow, status: str, now: datetime) -> dict[str, Any]:

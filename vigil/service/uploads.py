@@ -36,8 +36,8 @@ from vigil.errors import (
     VigilError,
 )
 from vigil.media.image import DecodedImage
-from vigil.media.sniff import image_kind, sniff
-from vigil.media.video_formats import VideoKind, animated_kind, sniff_video
+from vigil.media.sniff import sniff
+from vigil.media.video_formats import VideoKind, sniff_video, video_kind
 from vigil.metrics import REFUSED, UPLOADS
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.context import resolve_context
@@ -177,7 +177,7 @@ class UploadService:
         if plan.detects:
             self._check_policy(policy_name, plan, request.options.context)
         if request.adapter and plan.detects:
-            self.engine.adapters.get(request.adapter)  # AdapterNotFound before any write
+            self.engine.adapters.check(request.adapter)  # AdapterNotFound before any write
         sha256, size = self._digest(source)
         video = self._video_kind(source, size)
         if video and request.adapter:
@@ -244,13 +244,10 @@ class UploadService:
     def _video_kind(self, source: BinaryIO, size: int) -> VideoKind | None:
         """The upload's video kind, or None for an image (held to the image size limit)."""
         head = _head(source)
-        kind = sniff_video(head)
-        if kind is None and size <= self.settings.max_upload_bytes:
-            image = image_kind(head)
-            if image is not None and image.format in ("gif", "webp"):
-                source.seek(0)
-                kind = animated_kind(source.read(), image)
-                source.seek(0)
+        if size > self.settings.max_upload_bytes:  # an animation this large is refused below
+            kind = sniff_video(head)
+        else:
+            kind = video_kind(head, lambda: _whole(source))
         if kind is None and size > self.settings.max_upload_bytes:
             raise ImageTooLarge(
                 f"the image is larger than the limit of {self.settings.max_upload_bytes} bytes"
@@ -418,6 +415,13 @@ def _head(source: BinaryIO) -> bytes:
     head = source.read(SNIFF_BYTES)
     source.seek(0)
     return head
+
+
+def _whole(source: BinaryIO) -> bytes:
+    source.seek(0)
+    data = source.read()
+    source.seek(0)
+    return data
 
 
 def _aware(moment: datetime) -> datetime:

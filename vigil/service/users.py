@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -16,7 +15,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vigil.errors import InvalidCredentials, InvalidParameter, UserExists, UserNotFound
-from vigil.service.people import PersonRole, Reviewer, parse_person_role, person
+from vigil.service.assets import parse_enum
+from vigil.service.keys import hash_token
+from vigil.service.people import PersonRole, Reviewer, person
 from vigil.storage.db import Database
 from vigil.storage.tables import UserRow, WebSessionRow
 
@@ -41,11 +42,6 @@ class SignedIn:
         return person(self.username, self.role)
 
 
-def _token_hash(token: str) -> str:
-    # Session tokens are 256-bit random secrets: a fast hash is enough.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class UserService:
     def __init__(self, db: Database, session_hours: float) -> None:
         self.db = db
@@ -62,7 +58,7 @@ class UserService:
             id=secrets.token_hex(8),
             username=username,
             password_hash=_hasher.hash(password),
-            role=parse_person_role(role).value,
+            role=parse_enum(PersonRole, role, "role").value,
             disabled=False,
             created_at=datetime.now(UTC),
         )
@@ -110,7 +106,7 @@ class UserService:
                 )
             session.add(
                 WebSessionRow(
-                    token_hash=_token_hash(token),
+                    token_hash=hash_token(token),
                     user_id=row.id,
                     csrf_token=csrf,
                     created_at=now,
@@ -127,7 +123,7 @@ class UserService:
             found = session.execute(
                 select(WebSessionRow, UserRow)
                 .join(UserRow, UserRow.id == WebSessionRow.user_id)
-                .where(WebSessionRow.token_hash == _token_hash(token))
+                .where(WebSessionRow.token_hash == hash_token(token))
             ).first()
         if found is None:
             return None
@@ -140,7 +136,7 @@ class UserService:
         if token:
             with self.db.session() as session:
                 session.execute(
-                    delete(WebSessionRow).where(WebSessionRow.token_hash == _token_hash(token))
+                    delete(WebSessionRow).where(WebSessionRow.token_hash == hash_token(token))
                 )
 
 

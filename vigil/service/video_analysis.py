@@ -19,7 +19,7 @@ from vigil.detectors.base import Detection
 from vigil.labels import ModerationLabel, above, build_labels
 from vigil.media.image import DecodedImage
 from vigil.media.phash import dhash, distance
-from vigil.media.video import Frame, FrameSource, VideoMetadata
+from vigil.media.video import Frame, FrameSource, Sampling, VideoMetadata
 from vigil.media.video_formats import VideoKind
 from vigil.policy.context import PolicyContext
 from vigil.policy.model import Policy
@@ -199,7 +199,7 @@ class VideoAnalyzer:
         sha256: str,
     ) -> VideoReport:
         metadata = source.metadata
-        interval = round(1000 / self.settings.video_sample_fps)
+        interval = Sampling.from_settings(self.settings).interval_ms
         segments = merge_segments(
             state.frames, interval, self.settings.video_segment_gap_ms, metadata.duration_ms
         )
@@ -237,9 +237,8 @@ def _thumbnails(segments: Iterable[Segment], images: dict[int, Image.Image]) -> 
 
 
 def blurred_jpeg(image: Image.Image) -> bytes:
-    small = image.copy()
-    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    blurred = small.filter(ImageFilter.GaussianBlur(THUMBNAIL_BLUR_RADIUS))
+    """``image`` (a kept segment start, already at most THUMBNAIL_SIDE) blurred, as JPEG."""
+    blurred = image.filter(ImageFilter.GaussianBlur(THUMBNAIL_BLUR_RADIUS))
     out = io.BytesIO()
     blurred.save(out, "JPEG", quality=80)
     return out.getvalue()

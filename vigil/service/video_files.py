@@ -10,8 +10,7 @@ from typing import Any
 
 from vigil.errors import CorruptVideo
 from vigil.labels import above
-from vigil.media.sniff import image_kind
-from vigil.media.video_formats import VideoKind, animated_kind, sniff_video
+from vigil.media.video_formats import VideoKind, video_kind
 from vigil.media.video_open import open_video
 from vigil.policy.context import resolve_context
 from vigil.policy.model import Policy
@@ -25,13 +24,7 @@ def video_kind_of(path: Path) -> VideoKind | None:
     """The file's video kind, or None when it is not a video (an image, or anything else)."""
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
-    kind = sniff_video(head)
-    if kind is not None:
-        return kind
-    image = image_kind(head)
-    if image is not None and image.format in ("gif", "webp"):
-        return animated_kind(path.read_bytes(), image)
-    return None
+    return video_kind(head, path.read_bytes)
 
 
 def moderate_video_file(

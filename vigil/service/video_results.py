@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigil.errors import InvalidPaginationToken, InvalidParameter
-from vigil.service.video_segments import FrameLabels, Segment
+from vigil.labels import ModerationLabel
+from vigil.service.video_segments import FrameLabels, Segment, label_shape
 
 SORT_BY = ("TIMESTAMP", "NAME")
 AGGREGATE_BY = ("TIMESTAMPS", "SEGMENTS")
@@ -57,17 +58,8 @@ def moderation_labels(
     return entries[start:end], token
 
 
-def _timestamp_entry(timestamp: int, label: Any) -> dict[str, Any]:
-    return {
-        "Timestamp": timestamp,
-        "ModerationLabel": {
-            "Name": label.name,
-            "ParentName": label.parent,
-            "TaxonomyLevel": label.level,
-            "Confidence": round(label.confidence, 3),
-        },
-        "ContentTypes": [],
-    }
+def _timestamp_entry(timestamp: int, label: ModerationLabel) -> dict[str, Any]:
+    return {"Timestamp": timestamp, "ModerationLabel": label_shape(label), "ContentTypes": []}
 
 
 def _segment_entry(segment: Segment, thumbnail_url: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ class FrameLabels:
     def to_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
             "Timestamp": self.timestamp_ms,
-            "Labels": [_label_shape(label) for label in self.labels],
+            "Labels": [label_shape(label) for label in self.labels],
         }
         if self.duplicate_of is not None:
             shown["DuplicateOf"] = self.duplicate_of
@@ -128,7 +128,7 @@ def _clamped(segment: Segment, duration_ms: int) -> Segment:
     )
 
 
-def _label_shape(label: ModerationLabel) -> dict[str, Any]:
+def label_shape(label: ModerationLabel) -> dict[str, Any]:
     return {
         "Name": label.name,
         "ParentName": label.parent,

@@ -13,7 +13,7 @@ from vigil.service.video_results import PageRequest, moderation_labels
 from vigil.service.video_segments import FrameLabels, Segment
 from vigil.storage.blobs import Area, BlobStore
 from vigil.storage.db import Database
-from vigil.storage.tables import VideoRow
+from vigil.storage.tables import AssetRow, VideoRow
 
 
 class VideoService:
@@ -27,7 +27,7 @@ class VideoService:
     ) -> dict[str, Any]:
         """``GetContentModeration``'s answer for one video asset, one page of labels."""
         request = request.checked()
-        video = self._video(asset_id, who)
+        asset, video = self._video(asset_id, who)
         frames = [FrameLabels.from_dict(item) for item in video.frame_labels]
         segments = [Segment.from_dict(item) for item in video.segments]
         base = f"/v1/assets/{asset_id}/video/thumbnails"
@@ -38,7 +38,7 @@ class VideoService:
             "StatusMessage": video.status_message,
             "VideoMetadata": video.video_metadata,
             "ModerationLabels": labels,
-            "ModerationModelVersion": self.assets.get(asset_id, who)["model_version"],
+            "ModerationModelVersion": asset.model_version,
             "GetRequestMetadata": {
                 "SortBy": request.sort_by,
                 "AggregateBy": request.aggregate_by,
@@ -54,15 +54,15 @@ class VideoService:
     def thumbnail(self, asset_id: str, index: int, who: Principal) -> bytes:
         """A flagged segment's blurred still (JPEG). Uploaders never see thumbnails: they are
         for the people who review."""
-        video = self._video(asset_id, who)
+        _, video = self._video(asset_id, who)
         if not who.sees_everything or not any(t["index"] == index for t in video.thumbnails):
             raise AssetNotFound(f"asset {asset_id} has no thumbnail {index}")
         return self.blobs.get(Area.THUMBNAILS, thumbnail_key(asset_id, index))
 
-    def _video(self, asset_id: str, who: Principal) -> VideoRow:
-        self.assets.visible_row(asset_id, who)
+    def _video(self, asset_id: str, who: Principal) -> tuple[AssetRow, VideoRow]:
+        asset = self.assets.visible_row(asset_id, who)
         with self.db.session() as session:
             video = session.get(VideoRow, asset_id)
         if video is None:
             raise NotAVideo(f"asset {asset_id} is an image, not a video")
-        return video
+        return asset, video

@@ -184,15 +184,15 @@ class WebhookService:
             targets.append((None, str(notification_url)))
         now = datetime.now(UTC)
         for subscription_id, url in targets:
-            row = _delivery_row(subscription_id, url, event, now)
+            row = delivery_row(
+                subscription_id, url, str(event["id"]), str(event["type"]), event, now
+            )
             session.add(row)
             self._enqueue(session, row.id)
         return len(targets)
 
     def _enqueue(self, session: Session, delivery_id: str) -> int:
-        max_attempts = self.settings.webhook_max_attempts
-        payload = {"delivery_id": delivery_id}
-        return self.queue.enqueue(session, JOB_KIND, payload, max_attempts=max_attempts)
+        return enqueue_delivery(session, self.queue, self.settings, delivery_id)
 
     # -- the delivery log --------------------------------------------------------------------
 
@@ -349,16 +349,22 @@ def _delivery(session: Session, delivery_id: str) -> WebhookDeliveryRow:
     return row
 
 
-def _delivery_row(
-    subscription_id: str | None, url: str, event: dict[str, Any], now: datetime
+def delivery_row(
+    subscription_id: str | None,
+    url: str,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    now: datetime,
 ) -> WebhookDeliveryRow:
+    """A new pending delivery of ``payload`` to ``url``."""
     return WebhookDeliveryRow(
         id=_new_id("dlv"),
         subscription_id=subscription_id,
         url=url,
-        event_id=str(event["id"]),
-        event_type=str(event["type"]),
-        payload=event,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload,
         status=DeliveryStatus.PENDING.value,
         attempts=0,
         last_status_code=None,
@@ -393,6 +399,14 @@ def _headers(request: _Request) -> dict[str, str]:
 
 def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
+
+
+def enqueue_delivery(
+    session: Session, queue: JobQueue, settings: Settings, delivery_id: str
+) -> int:
+    """The job that sends a delivery, with the webhook retry budget."""
+    payload = {"delivery_id": delivery_id}
+    return queue.enqueue(session, JOB_KIND, payload, max_attempts=settings.webhook_max_attempts)
 
 
 def _new_id(prefix: str) -> str:

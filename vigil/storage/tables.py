@@ -299,7 +299,8 @@ class ReviewItemRow(Base):
     __tablename__ = "review_items"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    # ux_review_items_asset_queue_round leads with asset_id: it serves lookups by asset.
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"))
     queue: Mapped[str] = mapped_column(String(16))  # first_pass, appeal, qa, escalation
     round: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16))  # open, claimed, done

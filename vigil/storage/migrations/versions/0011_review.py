@@ -57,7 +57,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["asset_id"], ["assets.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_review_items_asset_id", "review_items", ["asset_id"])
     op.create_index(
         "ux_review_items_asset_queue_round",
         "review_items",
