@@ -4,7 +4,8 @@ On the same generated images (crops, resizes and flips of scikit-image's sample 
 distinct: no two within the near-duplicate cache's perceptual-hash distance), it measures:
 
 (a) vigil's full default detector set in-process (``ModerationEngine.moderate_batch`` in
-    batches of ``--batch``);
+    batches of ``--batch``), under the default policy (the on-demand ``gesture`` detector runs,
+    ``text`` does not) and under ``strict`` (``text`` runs too, behind its gate);
 (b) vigil over HTTP with storage: `vigil serve` (its worker inside) in a fresh data dir, each
     image POSTed to ``/v1/assets?async=true`` from ``--clients`` threads, timed until every
     asset is decided; then a second pass re-uploading the same images (the duplicate cache);
@@ -43,6 +44,7 @@ from vigil.service.moderation import ModerationEngine
 from vigil.settings import Settings
 
 IN_PROCESS = "(a) vigil in-process, default detectors"
+IN_PROCESS_STRICT = "(a) same, strict policy (OCR on demand)"
 HTTP = "(b) vigil HTTP + storage, distinct images"
 REUPLOAD = "(b) vigil HTTP, same images again (cache)"
 NUDENET = "(c) nudenet NudeDetector().detect"
@@ -81,10 +83,12 @@ def rate(action: Callable[[], object], count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def in_process(paths: Sequence[Path], batch: int) -> Callable[[], object]:
+def in_process(
+    paths: Sequence[Path], batch: int, policy_name: str = "default"
+) -> Callable[[], object]:
     engine = ModerationEngine(Settings())
     engine.load()
-    policy = PolicyStore().get("default")
+    policy = PolicyStore().get(policy_name)
     bodies = [path.read_bytes() for path in paths]
     engine.moderate_batch(bodies[:batch], policy)  # warm-up
 
@@ -119,6 +123,17 @@ def http_pass(server: VigilServer, paths: Sequence[Path], clients: int) -> None:
 def status(client: httpx.Client, server: VigilServer, asset_id: str) -> str:
     response = client.get(f"{server.url}/v1/assets/{asset_id}", headers=server.headers)
     return str(response.json()["status"])
+
+
+def detector_ms(server: VigilServer, images: int) -> dict[str, float]:
+    """Milliseconds each detector spent per image in the server, from its /metrics."""
+    text = httpx.get(f"{server.url}/metrics", headers=server.headers).text
+    spent: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("vigil_detector_seconds_sum{"):
+            name = line.split('detector="', 1)[1].split('"', 1)[0]
+            spent[name] = 1000 * float(line.rsplit(" ", 1)[1]) / images
+    return spent
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -163,6 +178,7 @@ def main() -> None:
         print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
 
     measure(IN_PROCESS, in_process(paths, args.batch))
+    measure(IN_PROCESS_STRICT, in_process(paths, args.batch, "strict"))
     for run in range(args.repeat):  # a fresh server and data dir per run: no cache carried over
         env = {**os.environ, "VIGIL_DATA_DIR": str(folder / f"data-{run}")}
         server = start_vigil_serve(env)
@@ -172,6 +188,8 @@ def main() -> None:
                     rate(lambda s=server: http_pass(s, paths, args.clients), len(paths))  # type: ignore[misc]
                 )
             figures.setdefault("rss", []).append(peak_rss_mb(server.process.pid))
+            for name, ms in detector_ms(server, len(paths)).items():
+                figures.setdefault(f"ms {name}", []).append(ms)
         finally:
             server.stop()
     for name in (HTTP, REUPLOAD):
@@ -184,6 +202,9 @@ def main() -> None:
         if name.startswith("(c)"):
             print(f"ratio vs {name[4:]}: in-process {local / value:.2f}, http {http / value:.2f}")
     print(f"ratio re-upload/distinct over http: {median[REUPLOAD] / http:.2f}")
+    spent = {name[3:]: value for name, value in median.items() if name.startswith("ms ")}
+    shown = ", ".join(f"{name} {ms:.1f}" for name, ms in spent.items())
+    print(f"server detector time per distinct image, ms: {shown}")
     print(f"peak RSS of vigil serve (worker inside, default detectors): {median['rss']:.0f} MB")
     print(f"ratio_http_vs_nudenet={http / median[NUDENET]:.2f}")
 

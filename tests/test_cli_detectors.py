@@ -20,6 +20,8 @@ def test_lists_the_builtins_without_loading_them(tmp_path: Path) -> None:
         "nsfw",
         "nudity",
         "graphic",
+        "gesture",
+        "text",
     }
     assert listed["nudity"]["version"] == "nudenet==3.4.2"
     assert listed["nudity"]["licence"].startswith("AGPL-3.0")

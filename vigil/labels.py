@@ -46,11 +46,14 @@ def build_labels(detections: Iterable[Detection]) -> list[ModerationLabel]:
     """One label per taxonomy name with its highest confidence, ancestors added.
 
     An ancestor gets the highest of its descendants' confidences and any score a detector gave
-    it directly, so a parent is never reported below one of its children.
+    it directly, so a parent is never reported below one of its children. Lines of text read
+    by OCR (``TEXT_LINE``) are not labels and are left out.
     """
     best: dict[str, Detection] = {}
     direct: dict[str, float] = {}
     for detection in detections:
+        if detection.is_text_line:
+            continue
         direct[detection.label] = max(direct.get(detection.label, 0.0), detection.confidence)
         for name in (detection.label, *taxonomy.ancestors(detection.label)):
             held = best.get(name)
@@ -74,3 +77,26 @@ def build_labels(detections: Iterable[Detection]) -> list[ModerationLabel]:
 def above(labels: Sequence[ModerationLabel], min_confidence: float) -> list[ModerationLabel]:
     """The labels at or above ``min_confidence``."""
     return [label for label in labels if label.confidence >= min_confidence]
+
+
+def text_detections(detections: Iterable[Detection]) -> list[dict[str, Any]]:
+    """The lines of text OCR read (docs/text.md), in Rekognition ``DetectText``'s shape:
+    ``DetectedText``, ``Type`` ``LINE``, ``Confidence`` and ``Geometry.BoundingBox``."""
+    shown: list[dict[str, Any]] = []
+    for found in detections:
+        if not found.is_text_line:
+            continue
+        line: dict[str, Any] = {
+            "DetectedText": found.text or "",
+            "Type": "LINE",
+            "Confidence": round(found.confidence, 3),
+        }
+        if found.box is not None:
+            line["Geometry"] = {"BoundingBox": found.to_dict()["BoundingBox"]}
+        shown.append(line)
+    return shown
+
+
+def read_text(detections: Iterable[Detection]) -> str:
+    """Every line OCR read, one per line: the asset's searchable ``text`` column."""
+    return "\n".join(found.text or "" for found in detections if found.is_text_line)

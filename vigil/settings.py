@@ -49,9 +49,10 @@ class Settings(BaseSettings):
         80, description="Shortest side accepted, in pixels (ImageTooSmall below)."
     )
     detectors: Annotated[list[str], NoDecode] = Field(
-        ["nsfw", "nudity", "graphic"],
-        description="Enabled detectors, comma-separated (nsfw, nudity, graphic, or any "
-        "installed plugin's name; `vigil detectors` lists them).",
+        ["nsfw", "nudity", "graphic", "gesture", "text"],
+        description="Enabled detectors, comma-separated (nsfw, nudity, graphic, gesture, text, "
+        "or any installed plugin's name; `vigil detectors` lists them). gesture and text run "
+        "only for uploads whose policy acts on their labels.",
     )
     detector_options: dict[str, dict[str, Any]] = Field(
         {},

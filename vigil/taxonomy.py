@@ -63,9 +63,17 @@ class TaxonomyLabel:
     level: int
 
 
-def _build() -> dict[str, TaxonomyLabel]:
+# Labels vigil reports that Rekognition's taxonomy has no name for: offensive words read from
+# an image by OCR (the text detector, docs/text.md), under their own top-level name.
+TEXT_TOP = "Offensive Text"
+_VIGIL_TREE: dict[str, dict[str, list[str]]] = {
+    TEXT_TOP: {"Extremist Text": [], "Hate Speech": [], "Drug Sales": [], "Profanity": []},
+}
+
+
+def _build(tree: dict[str, dict[str, list[str]]]) -> dict[str, TaxonomyLabel]:
     labels: dict[str, TaxonomyLabel] = {}
-    for top, children in _TREE.items():
+    for top, children in tree.items():
         labels[top] = TaxonomyLabel(top, "", 1)
         for mid, leaves in children.items():
             labels[mid] = TaxonomyLabel(mid, top, 2)
@@ -74,8 +82,11 @@ def _build() -> dict[str, TaxonomyLabel]:
     return labels
 
 
-LABELS: dict[str, TaxonomyLabel] = _build()
+LABELS: dict[str, TaxonomyLabel] = _build(_TREE)  # exactly Rekognition's model 7
 TOP_LEVEL: tuple[str, ...] = tuple(_TREE)
+VIGIL_LABELS: dict[str, TaxonomyLabel] = _build(_VIGIL_TREE)
+# Every top-level category vigil reports: Rekognition's, then vigil's own.
+ALL_TOP_LEVEL: tuple[str, ...] = (*TOP_LEVEL, *_VIGIL_TREE)
 
 # Labels beyond Rekognition's taxonomy (a custom adapter's own names, docs/adapters.md) are
 # reported at level 2 under this separate top-level name, never under a Rekognition name.
@@ -87,12 +98,15 @@ def get(name: str) -> TaxonomyLabel:
     ``CUSTOM`` (level 2)."""
     if name in LABELS:
         return LABELS[name]
+    if name in VIGIL_LABELS:
+        return VIGIL_LABELS[name]
     return TaxonomyLabel(CUSTOM, "", 1) if name == CUSTOM else TaxonomyLabel(name, CUSTOM, 2)
 
 
 def is_label(name: str) -> bool:
-    """A taxonomy name, or ``CUSTOM`` (which policies may name to act on every custom label)."""
-    return name in LABELS or name == CUSTOM
+    """A taxonomy name (Rekognition's or vigil's own), or ``CUSTOM`` (which policies may
+    name to act on every custom label)."""
+    return name in LABELS or name in VIGIL_LABELS or name == CUSTOM
 
 
 def ancestors(name: str) -> list[str]:

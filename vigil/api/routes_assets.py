@@ -142,8 +142,9 @@ def list_assets(
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
+    text: Annotated[str | None, Query(description="Words the OCR-read text contains")] = None,
 ) -> dict[str, Any]:
-    page = vigil.assets.list_page(who, status=status, limit=limit, cursor=cursor)
+    page = vigil.assets.list_page(who, status=status, limit=limit, cursor=cursor, text=text)
     return {"assets": page.assets, "next_cursor": page.next_cursor}
 
 

@@ -19,14 +19,26 @@ class Box:
     height: float
 
 
+# The label of a line of text read from an image (the text detector, docs/text.md). It is not a
+# moderation label: such detections carry the line in ``text``, are stored with the asset for
+# search and shown as ``TextDetections``, and never become ``ModerationLabels``.
+TEXT_LINE = "vigil:text-line"
+
+
 @dataclass(frozen=True)
 class Detection:
-    """One taxonomy label a detector scored for one image. ``confidence`` is 0-100."""
+    """One taxonomy label a detector scored for one image. ``confidence`` is 0-100.
+    ``text`` is the words behind a label read by OCR (or the whole line, for ``TEXT_LINE``)."""
 
     label: str
     confidence: float
     detector: str
     box: Box | None = None
+    text: str | None = None
+
+    @property
+    def is_text_line(self) -> bool:
+        return self.label == TEXT_LINE
 
     def to_dict(self) -> dict[str, Any]:
         """The public shape (an entry of ``Detections``), also how detections are stored."""
@@ -42,6 +54,8 @@ class Detection:
                 "Width": round(self.box.width, 4),
                 "Height": round(self.box.height, 4),
             }
+        if self.text is not None:
+            shown["Text"] = self.text
         return shown
 
     @classmethod
@@ -52,6 +66,7 @@ class Detection:
             confidence=float(data["Confidence"]),
             detector=data["Detector"],
             box=Box(box["Left"], box["Top"], box["Width"], box["Height"]) if box else None,
+            text=data.get("Text"),
         )
 
 

@@ -20,8 +20,8 @@ DEFAULT_MODEL = "clip-vit-b32"
 
 def _models_dir(models_dir: str | None) -> Path:
     if models_dir:
-        return Path(models_dir)
-    return load_settings().resolved_models_dir  # the VIGIL_MODELS_DIR setting
+        return Path(models_dir)  # the engine passes the VIGIL_MODELS_DIR setting
+    return load_settings().resolved_models_dir  # built outside an engine
 
 
 class ClipDetector:

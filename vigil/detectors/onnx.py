@@ -102,19 +102,33 @@ def require(session: ort.InferenceSession | None, detector: str) -> ort.Inferenc
 
 
 class PackagedModel:
-    """An ONNX model shipped inside an installed package: loaded once, run on whole batches."""
+    """An ONNX model shipped inside an installed package: loaded once, run on whole batches.
+    ``precision`` ``int8`` runs its quantized variant (vigil/detectors/quantize.py)."""
 
-    def __init__(self, package: str, relative: str, detector: str, threads: int) -> None:
+    def __init__(
+        self, package: str, relative: str, detector: str, threads: int, precision: str = "fp32"
+    ) -> None:
+        from vigil.detectors.quantize import check_precision
+
         self.package = package
         self.relative = relative
         self.detector = detector
         self.threads = threads
+        self.precision = check_precision(precision, detector)
         self._session: ort.InferenceSession | None = None
 
     def load(self) -> None:
         if self._session is None:
-            path = package_model(self.package, self.relative)
-            self._session = create_session(path, self.threads)
+            self._session = create_session(self.path(), self.threads)
+
+    def path(self) -> Path:
+        """The model file this precision runs (the int8 one is built on first use)."""
+        from vigil.detectors.quantize import calibration_table, quantized_model
+
+        source = package_model(self.package, self.relative)
+        if self.precision == "int8":
+            return quantized_model(source, calibration_table(self.detector))
+        return source
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """The first output for ``batch`` (see ``run_batch``)."""

@@ -4,6 +4,7 @@ one by one so that one that fails is reported and left out while the others serv
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,7 +16,7 @@ GROUP = "vigil.detectors"
 
 # The detectors vigil ships. They are registered in vigil's own pyproject.toml under the same
 # entry-point group a third party's plugin uses; this tuple only names them.
-BUILTIN: tuple[str, ...] = ("nsfw", "nudity", "graphic")
+BUILTIN: tuple[str, ...] = ("nsfw", "nudity", "graphic", "gesture", "text")
 
 State = Literal["pending", "loaded", "failed"]
 
@@ -53,17 +54,23 @@ def discover() -> dict[str, importlib.metadata.EntryPoint]:
 
 
 def build_one(
-    entry: importlib.metadata.EntryPoint, threads: int, options: Mapping[str, Any]
+    entry: importlib.metadata.EntryPoint,
+    threads: int,
+    options: Mapping[str, Any],
+    shared: Mapping[str, Any] | None = None,
 ) -> Detector:
-    """The plugin's detector, created with ``threads`` and its ``options`` (not yet loaded)."""
+    """The plugin's detector, created with ``threads`` and its ``options`` (not yet loaded).
+    ``shared`` (``models_dir``: the VIGIL_MODELS_DIR setting) is passed to a detector whose
+    constructor takes it, unless its options set it."""
     try:
         factory = entry.load()
     except Exception as exc:  # a plugin's import can fail in any way
         raise DetectorFailed(
             f"Detector {entry.name!r}: its plugin {entry.value!r} could not be imported: {exc}"
         ) from exc
+    taken = _accepted(factory, shared or {})
     try:
-        detector: Detector = factory(**{"threads": threads, **options})
+        detector: Detector = factory(**{"threads": threads, **taken, **options})
     except DetectorFailed as exc:
         raise DetectorFailed(f"Detector {entry.name!r}: {exc.message}") from exc
     except Exception as exc:  # options it does not take, or a plugin's own error
@@ -71,6 +78,15 @@ def build_one(
             f"Detector {entry.name!r} could not be created with options {dict(options)}: {exc}"
         ) from exc
     return detector
+
+
+def _accepted(factory: Any, shared: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``shared`` that ``factory`` names as parameters."""
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C factory: give it nothing extra
+        return {}
+    return {key: value for key, value in shared.items() if key in parameters}
 
 
 def _entries(names: Sequence[str]) -> dict[str, importlib.metadata.EntryPoint]:
@@ -99,6 +115,7 @@ def prepare(
     names: Sequence[str],
     threads: int,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    shared: Mapping[str, Any] | None = None,
 ) -> list[DetectorSlot]:
     """A slot per name, in order; a detector that cannot be built is a failed slot. An unknown
     name is a configuration mistake and is refused (``InvalidParameter``)."""
@@ -106,7 +123,7 @@ def prepare(
     slots: list[DetectorSlot] = []
     for name in names:
         try:
-            detector = build_one(entries[name], threads, _options(options, name))
+            detector = build_one(entries[name], threads, _options(options, name), shared)
             slots.append(DetectorSlot(name, detector))
         except DetectorFailed as exc:
             slots.append(DetectorSlot(name, None, "failed", exc.message))

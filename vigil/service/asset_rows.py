@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from vigil.labels import ModerationLabel, above
+from vigil.detectors.base import Detection
+from vigil.labels import ModerationLabel, above, text_detections
 from vigil.policy.cloudinary import ModerationPlan
 from vigil.service.moderation import ModerationResult
 from vigil.storage.blobs import Area
@@ -128,6 +129,7 @@ def asset_view(row: AssetRow, min_confidence: float) -> dict[str, Any]:
         "notification_url": row.notification_url,
         "labels": [label.to_dict() for label in above(labels, min_confidence)],
         "content_types": row.content_types,
+        "text_detections": text_detections(Detection.from_dict(item) for item in row.detections),
         "model_version": row.model_version,
         "decision": row.decision,
         "error": row.error,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from vigil.errors import (
     AssetNotDeliverable,
@@ -40,6 +40,7 @@ from vigil.storage.tables import AssetRow, AuditEventRow
 
 SYSTEM_ACTOR = "system"
 MAX_PAGE = 200
+MAX_SEARCH = 200  # characters of a text search
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -80,13 +81,23 @@ class AssetService:
         return self._view(self.visible_row(asset_id, who))
 
     def list_page(
-        self, who: Principal, *, status: str | None, limit: int, cursor: str | None
+        self,
+        who: Principal,
+        *,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+        text: str | None = None,
     ) -> Page:
+        """Newest first. ``text``: only assets in whose OCR-read text every word of it
+        appears (case-insensitive substrings; docs/text.md#search)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidParameter(f"limit must be between 1 and {MAX_PAGE}")
         query = select(AssetRow)
         if status is not None:
             query = query.where(AssetRow.status == parse_enum(Status, status, "status").value)
+        for word in _search_words(text):
+            query = query.where(func.lower(AssetRow.text).contains(word, autoescape=True))
         if not who.sees_everything:
             query = query.where(AssetRow.owner_key_id == who.key_id)
         if cursor:
@@ -231,3 +242,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created), last_id
     except (ValueError, UnicodeDecodeError):
         raise InvalidParameter("cursor is not one this API returned") from None
+
+
+def _search_words(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    words = text.lower().split()
+    if not words or len(text) > MAX_SEARCH:
+        raise InvalidParameter(f"text must have 1 to {MAX_SEARCH} characters and a word")
+    return words

@@ -1,7 +1,8 @@
 """Reusing detections for re-uploads, so a duplicate costs almost no inference.
 
-Two levels, both keyed by the engine's ``model_version`` (every detector's name and version),
-so detections made by another detector set or version are never reused:
+Two levels, both keyed by the model version of the detectors that ran for the upload (each
+one's name and version; on-demand detectors run only where the policy needs them), so
+detections made by another detector set or version are never reused:
 
 - exact duplicates, across processes: a decided asset in the database with the same sha256
   and the same model version lends its stored ``detections``;
@@ -34,10 +35,14 @@ class Detects(Protocol):
 
     detectors: list[Detector]
 
-    @property
-    def model_version(self) -> str: ...
+    def version_of(self, names: frozenset[str] | None) -> str: ...
 
-    def detect(self, images: list[DecodedImage]) -> list[list[Detection]]: ...
+    def detect(
+        self,
+        images: list[DecodedImage],
+        extra: Sequence[Detector] = (),
+        chosen: Sequence[frozenset[str]] | None = None,
+    ) -> list[list[Detection]]: ...
 
 
 @dataclass(frozen=True)
@@ -95,45 +100,60 @@ class DetectionCache:
         self.recent = RecentDetections(settings.cache_size, settings.cache_phash_distance)
 
     def detect(
-        self, engine: Detects, images: Sequence[DecodedImage], digests: Sequence[str]
+        self,
+        engine: Detects,
+        images: Sequence[DecodedImage],
+        digests: Sequence[str],
+        chosen: Sequence[frozenset[str]] | None = None,
     ) -> list[list[Detection]]:
+        """Each image's detections by the detectors ``chosen`` for it (``None``: all); an image
+        is reused only from one that had exactly those detectors (the same model version)."""
+        every = frozenset(d.name for d in engine.detectors)
+        picks = list(chosen) if chosen is not None else [every] * len(images)
         if not self.enabled:
-            return engine.detect(list(images))
-        version, names = engine.model_version, {d.name for d in engine.detectors}
+            return engine.detect(list(images), chosen=picks)
+        versions = [engine.version_of(pick) for pick in picks]
         hashes = [_phash(image) for image in images]
         found = [
             self.recent.find(version, digest, phash)
-            for digest, phash in zip(digests, hashes, strict=True)
+            for version, digest, phash in zip(versions, digests, hashes, strict=True)
         ]
-        self._fill_from_database(found, version, names, digests, hashes)
+        for version in set(versions):
+            group = [index for index, v in enumerate(versions) if v == version]
+            self._fill_from_database(found, version, picks[group[0]], group, digests, hashes)
         missing = [index for index, hit in enumerate(found) if hit is None]
         if missing:
-            fresh = engine.detect([images[index] for index in missing])
+            fresh = engine.detect(
+                [images[index] for index in missing], chosen=[picks[index] for index in missing]
+            )
             for index, detections in zip(missing, fresh, strict=True):
                 found[index] = detections
-                self.recent.add(version, digests[index], hashes[index], detections)
+                self.recent.add(versions[index], digests[index], hashes[index], detections)
         return [hit if hit is not None else [] for hit in found]
 
     def _fill_from_database(
         self,
         found: list[list[Detection] | None],
         version: str,
-        names: set[str],
+        names: frozenset[str],
+        group: Sequence[int],
         digests: Sequence[str],
         hashes: Sequence[int],
     ) -> None:
-        """Fill the misses from decided assets with the same bytes, in one query per batch."""
-        wanted = {digests[index] for index, hit in enumerate(found) if hit is None}
+        """Fill the group's misses from decided assets with the same bytes and model version,
+        in one query."""
+        wanted = {digests[index] for index in group if found[index] is None}
         if self.db is None or not wanted:
             return
         stored = self._stored(self.db, version, names, wanted)
-        for index, digest in enumerate(digests):
+        for index in group:
+            digest = digests[index]
             if found[index] is None and digest in stored:
                 found[index] = stored[digest]
                 self.recent.add(version, digest, hashes[index], stored[digest])
 
     def _stored(
-        self, db: Database, version: str, names: set[str], digests: set[str]
+        self, db: Database, version: str, names: frozenset[str], digests: set[str]
     ) -> dict[str, list[Detection]]:
         """The detections of decided assets with these bytes and this model version, by
         sha256; only the engine's own detectors' (not those of an adapter chosen for that

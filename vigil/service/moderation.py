@@ -14,7 +14,7 @@ from vigil import __version__
 from vigil.detectors.base import Detection, Detector
 from vigil.detectors.registry import DetectorSlot, load_slots, prepare
 from vigil.errors import DetectorFailed, NotReady, VigilError
-from vigil.labels import ModerationLabel, above, build_labels
+from vigil.labels import ModerationLabel, above, build_labels, text_detections
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
 from vigil.metrics import DETECTOR_SECONDS
@@ -22,6 +22,7 @@ from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
 from vigil.service.adapters import Adapters
+from vigil.service.detector_demand import needed
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ class ModerationResult:
             "Detections": [
                 found.to_dict()
                 for found in sorted(self.detections, key=lambda d: -d.confidence)
-                if found.confidence >= min_confidence
+                if found.confidence >= min_confidence and not found.is_text_line
             ],
+            "TextDetections": text_detections(self.detections),
             "ModerationModelVersion": self.model_version,
             "ContentTypes": self.content_types,
             "decision": self.decision.to_dict(),
@@ -63,7 +65,10 @@ class ModerationEngine:
         self.settings = settings
         self.limits = ImageLimits.from_settings(settings)
         self.slots: list[DetectorSlot] = prepare(
-            settings.detectors, settings.inference_threads, settings.detector_options
+            settings.detectors,
+            settings.inference_threads,
+            settings.detector_options,
+            shared={"models_dir": str(settings.resolved_models_dir)},
         )
         self.detectors: list[Detector] = [s.detector for s in self.slots if s.detector]
         self.adapters = Adapters(settings)  # custom adapters, chosen per request
@@ -91,24 +96,48 @@ class ModerationEngine:
 
     @property
     def model_version(self) -> str:
-        parts = ",".join(f"{d.name}@{d.version}" for d in self.detectors)
+        """Every loaded detector's name and version."""
+        return self.version_of(None)
+
+    def version_of(self, names: frozenset[str] | None) -> str:
+        """The model version of the loaded detectors called ``names`` (``None``: all): what
+        ``ModerationModelVersion`` shows and the duplicate cache is keyed by."""
+        chosen = [d for d in self.detectors if names is None or d.name in names]
+        parts = ",".join(f"{d.name}@{d.version}" for d in chosen)
         return f"vigil-{__version__}:{parts}"
+
+    def chosen(self, *policies: Policy | None) -> frozenset[str]:
+        """The loaded detectors an upload judged by ``policies`` (its policy and any shadow
+        candidate) needs: on-demand ones only where a policy acts on their labels."""
+        present = [policy for policy in policies if policy is not None]
+        return frozenset(d.name for d in self.detectors if needed(d, present))
 
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, self.limits)
 
     def detect(
-        self, images: list[DecodedImage], extra: Sequence[Detector] = ()
+        self,
+        images: list[DecodedImage],
+        extra: Sequence[Detector] = (),
+        chosen: Sequence[frozenset[str]] | None = None,
     ) -> list[list[Detection]]:
-        """Detections for each image; every detector (``extra`` ones too) sees the batch once."""
+        """Detections for each image. Each detector sees, in one batch, the images whose
+        ``chosen`` names it (``None``: every image); ``extra`` ones see them all."""
         if not self.ready:
             raise NotReady("models are still loading; retry in a few seconds")
         per_image: list[list[Detection]] = [[] for _ in images]
         for detector in [*self.detectors, *extra]:
+            wanted = [
+                index
+                for index in range(len(images))
+                if chosen is None or detector in extra or detector.name in chosen[index]
+            ]
+            if not wanted:
+                continue
             with DETECTOR_SECONDS.labels(detector=detector.name).time():
-                results = detector.detect(images)
-            for found, detections in zip(per_image, results, strict=True):
-                found.extend(detections)
+                results = detector.detect([images[index] for index in wanted])
+            for index, detections in zip(wanted, results, strict=True):
+                per_image[index].extend(detections)
         return per_image
 
     def moderate(
@@ -137,7 +166,8 @@ class ModerationEngine:
         extra = [self.adapters.get(adapter)] if adapter else []
         images = [self._decode_or_refusal(data) for data in items]
         decoded = [image for image in images if isinstance(image, DecodedImage)]
-        found = iter(self.detect(decoded, extra) if decoded else [])
+        chosen = self.chosen(policy)
+        found = iter(self.detect(decoded, extra, [chosen] * len(decoded)) if decoded else [])
         outcomes: list[ModerationResult | VigilError] = []
         for data, image in zip(items, images, strict=True):
             if isinstance(image, VigilError):
@@ -145,7 +175,7 @@ class ModerationEngine:
                 continue
             # The QA sample is keyed on the bytes, so a retried upload makes the same choice.
             digest = hashlib.sha256(data).hexdigest()
-            outcomes.append(self.decide(image, next(found), policy, resolved, digest))
+            outcomes.append(self.decide(image, next(found), policy, resolved, digest, chosen))
         return outcomes
 
     def decide(
@@ -155,11 +185,14 @@ class ModerationEngine:
         policy: Policy,
         context: PolicyContext,
         sha256: str,
+        chosen: frozenset[str] | None = None,
     ) -> ModerationResult:
-        """Labels from one image's detections, and the policy's decision on them."""
+        """Labels from one image's detections, and the policy's decision on them; ``chosen``
+        names the detectors that ran (``None``: all)."""
         labels = build_labels(detections)
         decision = evaluate(labels, policy, context=context, sample_key=sha256)
-        return ModerationResult(image, labels, detections, self.model_version, decision, sha256)
+        version = self.version_of(chosen)
+        return ModerationResult(image, labels, detections, version, decision, sha256)
 
     def _decode_or_refusal(self, data: bytes) -> DecodedImage | VigilError:
         try:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vigil import taxonomy
 from vigil.errors import VigilError
+from vigil.labels import read_text
 from vigil.media.image import DecodedImage
 from vigil.metrics import DECISIONS
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
@@ -64,6 +65,8 @@ class _Work:
     job: Job
     row: AssetRow
     image: DecodedImage
+    choice: PolicyChoice
+    chosen: frozenset[str]  # the detectors its policies need
 
 
 class AssetProcessor:
@@ -96,16 +99,18 @@ class AssetProcessor:
                 continue
             try:
                 image = (decoded or {}).get(row.id) or self._decode(row)
-            except VigilError as refusal:
+                choice = self.policy_choice(row, job.payload)
+            except VigilError as refusal:  # undecodable, or the policy or context is gone
                 self.fail(row, refusal)
                 outcomes[job.id] = None
             except Exception as failure:  # storage trouble: retried with backoff
                 outcomes[job.id] = failure
             else:
-                work.append(_Work(job, row, image))
+                chosen = self.engine.chosen(choice.policy, choice.shadow)
+                work.append(_Work(job, row, image, choice, chosen))
         if work:
             images, digests = [w.image for w in work], [w.row.sha256 for w in work]
-            found = self.cache.detect(self.engine, images, digests)
+            found = self.cache.detect(self.engine, images, digests, [w.chosen for w in work])
             added = self._adapter_detections(work)
             for item, detections in zip(work, found, strict=True):
                 outcomes[item.job.id] = self._settle(item, detections, added.get(item.job.id, []))
@@ -154,9 +159,9 @@ class AssetProcessor:
         return None
 
     def _decide(self, item: _Work, detections: list[Any]) -> None:
-        choice = self.policy_choice(item.row, item.job.payload)
+        choice = item.choice
         result = self.engine.decide(
-            item.image, detections, choice.policy, choice.resolved, item.row.sha256
+            item.image, detections, choice.policy, choice.resolved, item.row.sha256, item.chosen
         )
         self.record(item.row, choice, result)
 
@@ -270,6 +275,7 @@ def _decided_values(
         "moderation_steps": steps,
         "labels": [label.to_dict() for label in result.labels],
         "detections": [found.to_dict() for found in result.detections],
+        "text": read_text(result.detections),
         "content_types": result.content_types,
         "model_version": result.model_version,
         "decision": result.decision.to_dict(),

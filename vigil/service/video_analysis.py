@@ -113,7 +113,8 @@ class VideoAnalyzer:
     ) -> bool:
         """Analyse one batch; True when early stop says to go no further."""
         fresh = self._fresh_frames(batch, state)
-        found = self.engine.detect([_decoded(batch[i]) for i in fresh]) if fresh else []
+        chosen = [self.engine.chosen(policy)] * len(fresh)  # on-demand ones where it needs them
+        found = self.engine.detect([_decoded(batch[i]) for i in fresh], chosen=chosen)
         detections = dict(zip(fresh, found, strict=True))
         state.analysed += len(fresh)
         for index, frame in enumerate(batch):
@@ -208,7 +209,8 @@ class VideoAnalyzer:
             image = DecodedImage(
                 state.first_image, kind.format, kind.mime, metadata.width, metadata.height, 0
             )
-            result = self.engine.decide(image, list(state.best.values()), policy, context, sha256)
+            found, chosen = list(state.best.values()), self.engine.chosen(policy)
+            result = self.engine.decide(image, found, policy, context, sha256, chosen)
         return VideoReport(
             metadata=metadata,
             frames=state.frames,
