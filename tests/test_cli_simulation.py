@@ -56,7 +56,7 @@ def test_suggest_reads_peoples_decisions(tmp_path: Path, replayed: int) -> None:
     assert (found["target_precision"], found["target_recall"]) == (0.95, 0.95)
     assert found["since"] is None and found["min_decisions"] == 20
     by_category = {entry["category"]: entry for entry in found["suggestions"]}
-    assert list(by_category) == list(taxonomy.TOP_LEVEL)
+    assert list(by_category) == list(taxonomy.ALL_TOP_LEVEL)
     explicit = by_category["Explicit"]
     assert (explicit["decided"], explicit["rejected"]) == (3, 1)
     assert (explicit["block"], explicit["review"]) == (None, None)

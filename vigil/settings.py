@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         0, description="onnxruntime intra-op threads per model; 0 lets onnxruntime decide."
     )
+    parallel_detectors: bool = Field(
+        True,
+        description="Run the detectors of a batch at the same time, each on its own thread "
+        "(false: one after another).",
+    )
     min_confidence: float = Field(
         50.0, description="Labels below this confidence (0-100) are not reported."
     )

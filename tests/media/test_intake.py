@@ -29,7 +29,7 @@ from tests.hostile import (
 )
 from vigil.errors import InvalidParameter, VigilError
 from vigil.media.image import DecodedImage
-from vigil.media.intake import ImageLimits, check_polyglot, decode_image
+from vigil.media.intake import DETECTION_SIDE, ImageLimits, check_polyglot, decode_image
 from vigil.media.sniff import sniff
 from vigil.settings import Settings
 
@@ -162,6 +162,30 @@ def test_orientation_is_applied_before_the_size_limits() -> None:
         data, ImageLimits(max_bytes=10**6, max_pixels=10**6, max_side=300, min_side=100)
     )
     assert (decoded.width, decoded.height) == (100, 300)
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_large_jpeg_is_decoded_at_reduced_scale_with_its_own_size_reported(
+    orientation: int,
+) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    photo = Image.fromarray(samples.astronaut()).resize((4032, 3024))
+    photo.paste(RED, (0, 0, 1000, 1000))  # the stored top-left corner
+    decoded = decode(encode(photo, "JPEG", exif=exif, quality=90))
+    upright = orientation == 1
+    assert (decoded.width, decoded.height) == ((4032, 3024) if upright else (3024, 4032))
+    assert decoded.pixels.size == ((2016, 1512) if upright else (1512, 2016))  # libjpeg's 1/2
+    assert min(decoded.pixels.size) >= DETECTION_SIDE
+    # Rotated or not, the red corner is where the upload's orientation puts it.
+    corner = (100, 100) if upright else (decoded.pixels.width - 100, 100)
+    assert close(rgb_at(decoded, *corner), RED)
+
+
+def test_a_jpeg_below_twice_the_detection_side_is_decoded_whole() -> None:
+    photo = Image.fromarray(samples.astronaut()).resize((2040, 2040))
+    decoded = decode(encode(photo, "JPEG"))
+    assert decoded.pixels.size == (decoded.width, decoded.height) == (2040, 2040)
 
 
 # --- transparency and animation -------------------------------------------------------------

@@ -158,7 +158,7 @@ def evaluate_samples(samples: Sequence[Sample]) -> Evaluation:
     seen = {sample.truth_category for sample in samples} | {
         category for sample in samples for category in sample.flagged
     }
-    categories = [category for category in taxonomy.TOP_LEVEL if category in seen]
+    categories = [category for category in taxonomy.ALL_TOP_LEVEL if category in seen]
     return Evaluation(
         files=len(samples),
         reviewed=sum(sample.action == "review" for sample in samples),

@@ -176,7 +176,7 @@ def suggest(
     threshold that still reaches ``target_recall`` of the category's rejected assets."""
     _check_share("target_precision", target_precision)
     _check_share("target_recall", target_recall)
-    curves = {category: _Curve() for category in taxonomy.TOP_LEVEL}
+    curves = {category: _Curve() for category in taxonomy.ALL_TOP_LEVEL}
     for direct, rejected in _decided(db, since):
         leading = taxonomy.top_level(max(direct, key=direct.__getitem__))
         best: dict[str, float] = {}

@@ -6,7 +6,7 @@ completions, lease bookkeeping. PostgreSQL is a throw-away cluster started for t
 (Debian's postgresql package) unless --postgres-url names one. Ratios are against one worker
 on SQLite in the same run.
 
-Run: .venv/bin/python benchmarks/queue.py [--jobs 3000] [--batch 8]
+Run: .venv/bin/python benchmarks/queue_throughput.py [--jobs 3000] [--batch 8]
 """
 # ruff: noqa: E402  (the import path is fixed before the imports)
 
