@@ -24,6 +24,7 @@ def test_lists_the_builtins_without_loading_them(tmp_path: Path) -> None:
         "text",
     }
     assert listed["nudity"]["version"] == "nudenet==3.4.2"
+    assert [name for name, info in listed.items() if info["on_demand"]] == ["gesture", "text"]
     assert listed["nudity"]["licence"].startswith("AGPL-3.0")
     assert "Exposed Female Nipple" in listed["nudity"]["labels"]
     assert listed["graphic"]["labels"] == ["Graphic Violence", "Explicit"]

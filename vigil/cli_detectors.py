@@ -38,7 +38,7 @@ def detectors(
 
 def _print_table(found: list[DetectorInfo]) -> None:
     table = Table(title="vigil detectors")
-    for column in ("Name", "Version", "Labels", "Licence", "Enabled", "State"):
+    for column in ("Name", "Version", "Labels", "Licence", "Enabled", "On demand", "State"):
         table.add_column(column)
     for info in found:
         state = f"{info.state}: {info.error}" if info.error else info.state
@@ -48,6 +48,7 @@ def _print_table(found: list[DetectorInfo]) -> None:
             ", ".join(info.labels),
             info.licence,
             "yes" if info.enabled else "no",
+            "yes" if info.on_demand else "no",
             state,
         )
         table.add_row(*(escape(cell) for cell in cells))

@@ -9,6 +9,7 @@ from typing import Any
 
 from vigil.detectors.registry import DetectorSlot, build_one, discover, load_slots
 from vigil.errors import DetectorFailed
+from vigil.service.detector_demand import is_on_demand
 from vigil.settings import Settings
 
 NOT_INSTALLED = "no detector plugin of this name is installed"
@@ -26,6 +27,7 @@ class DetectorInfo:
     enabled: bool
     state: str
     error: str | None = None
+    on_demand: bool = False  # runs only where the policy acts on its labels
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +36,7 @@ class DetectorInfo:
             "labels": list(self.labels),
             "licence": self.licence,
             "enabled": self.enabled,
+            "on_demand": self.on_demand,
             "state": self.state,
             "error": self.error,
         }
@@ -56,7 +59,8 @@ def describe(
     enabled = entry.name in settings.detectors
     options = settings.detector_options.get(entry.name, {})
     try:
-        detector = build_one(entry, settings.inference_threads, options)
+        shared = {"models_dir": str(settings.resolved_models_dir)}
+        detector = build_one(entry, settings.inference_threads, options, shared)
     except DetectorFailed as exc:
         labels, licence = _static(entry)
         return DetectorInfo(entry.name, None, labels, licence, enabled, "failed", exc.message)
@@ -73,6 +77,7 @@ def describe(
         enabled,
         state,
         slot.error,
+        is_on_demand(detector),
     )
 
 
