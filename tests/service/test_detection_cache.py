@@ -18,7 +18,7 @@ from vigil.api.app import create_app
 from vigil.detectors.base import Detection
 from vigil.media.image import DecodedImage
 from vigil.service.context import Vigil
-from vigil.service.detection_cache import RecentDetections
+from vigil.service.detection_cache import Coverage, RecentDetections
 from vigil.service.moderation import ModerationEngine
 from vigil.service.principal import Role
 from vigil.storage.tables import AssetRow
@@ -30,11 +30,13 @@ class Counted:
     def __init__(self, engine: ModerationEngine) -> None:
         self.real = engine.detect
         self.images = 0
+        self.chosen: list[frozenset[str]] = []  # the detectors asked for, image by image
 
     def __call__(
         self, images: list[DecodedImage], *args: Any, **kwargs: Any
     ) -> list[list[Detection]]:
         self.images += len(images)
+        self.chosen.extend(kwargs.get("chosen") or [])
         return self.real(images, *args, **kwargs)
 
 
@@ -108,16 +110,37 @@ def test_a_duplicate_under_another_policy_is_decided_afresh(
     assert reviewed["status"] == "review"
 
 
-def test_a_policy_needing_another_detector_set_runs_the_detectors_again(
+def test_a_policy_needing_fewer_detectors_reuses_a_part_of_the_detections(
     api: tuple[TestClient, dict[str, str]], counted: Counted
 ) -> None:
     # default acts on Rude Gestures (the on-demand gesture detector runs), block-all does not.
     approved = upload(api, coffee_jpeg(), "default")
     rejected = upload(api, coffee_jpeg(), "block-all")
-    assert counted.images == 2
+    assert counted.images == 1
     assert "gesture@" in approved["model_version"]
     assert "gesture@" not in rejected["model_version"]
     assert rejected["status"] == "rejected"
+
+
+def test_a_policy_needing_more_detectors_runs_only_the_missing_ones(
+    vigil: Vigil, api: tuple[TestClient, dict[str, str]], counted: Counted
+) -> None:
+    first = upload(api, coffee_jpeg(), "block-all")  # no gesture
+    vigil.processor.cache.recent = RecentDetections(16, 2)  # the database lends this time
+    second = upload(api, coffee_jpeg(), "default")
+    assert counted.chosen[-1] == {"gesture"}  # only the detector the first upload lacked
+    assert "gesture@" in second["model_version"] and "gesture@" not in first["model_version"]
+    with vigil.db.session() as session:
+        rows = [session.get(AssetRow, asset["id"]) for asset in (first, second)]
+        earlier, later = [{d["Detector"] for d in row.detections} for row in rows if row]
+    assert earlier <= later  # the lent detections are stored with the second asset
+
+
+def test_coverage_compares_detector_versions_and_vigil_versions() -> None:
+    wanted = Coverage.of("vigil-0.1.0:nsfw@a==1,nudity@b==2,gesture@c==3")
+    assert Coverage.of("vigil-0.1.0:nsfw@a==1,nudity@b==9").shared_names(wanted) == {"nsfw"}
+    assert Coverage.of("vigil-0.2.0:nsfw@a==1").shared_names(wanted) == frozenset()
+    assert Coverage.of("").parts == frozenset()
 
 
 def test_a_reencoded_copy_hits_the_near_duplicate_cache(
@@ -161,17 +184,18 @@ def test_caching_off_runs_the_detectors_every_time(
 
 def test_the_lru_is_bounded_and_near_duplicates_can_be_turned_off() -> None:
     found = [Detection("Explicit", 1.0, "nsfw")]
+    v1, v2 = "vigil-0.1.0:nsfw@opennsfw==1", "vigil-0.1.0:nsfw@opennsfw==2"
     recent = RecentDetections(size=2, max_distance=-1)
     for n in range(3):
-        recent.add("v1", f"sha{n}", 0b1010, found)
-    assert recent.find("v1", "sha0", 0b1010) is None  # evicted
-    assert recent.find("v1", "sha2", 0b1010) == found
-    assert recent.find("v1", "other", 0b1010) is None  # near-duplicates off
+        recent.add(v1, f"sha{n}", 0b1010, found)
+    assert recent.find(v1, "sha0", 0b1010) is None  # evicted
+    assert recent.find(v1, "sha2", 0b1010) == found
+    assert recent.find(v1, "other", 0b1010) is None  # near-duplicates off
     near = RecentDetections(size=2, max_distance=2)
-    near.add("v1", "sha", 0b1111, found)
-    assert near.find("v1", "x", 0b1100) == found  # two bits apart
-    assert near.find("v1", "x", 0b0000) is None  # four bits apart
-    assert near.find("v2", "sha", 0b1111) is None  # another model version
+    near.add(v1, "sha", 0b1111, found)
+    assert near.find(v1, "x", 0b1100) == found  # two bits apart
+    assert near.find(v1, "x", 0b0000) is None  # four bits apart
+    assert near.find(v2, "sha", 0b1111) is None  # another model version
 
 
 def test_detections_of_an_adapter_chosen_for_the_first_upload_are_not_reused(
