@@ -154,8 +154,24 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobS
         yield LocalBlobStore(tmp_path / "blobs")
         return
     endpoint: str = request.getfixturevalue("s3_server")
-    bucket = boto3.resource("s3", endpoint_url=endpoint).Bucket(f"test-{uuid.uuid4().hex[:16]}")
-    bucket.create()
-    yield S3BlobStore(bucket.name, "vigil", endpoint_url=endpoint)
-    bucket.objects.all().delete()
-    bucket.delete()
+    with throwaway_bucket(endpoint) as name:
+        yield S3BlobStore(name, "vigil", endpoint_url=endpoint)
+
+
+@contextmanager
+def throwaway_bucket(endpoint: str) -> Iterator[str]:
+    """A new, empty bucket on the test S3 server, emptied and removed afterwards."""
+    created = boto3.resource("s3", endpoint_url=endpoint).Bucket(f"test-{uuid.uuid4().hex[:16]}")
+    created.create()
+    try:
+        yield created.name
+    finally:
+        created.objects.all().delete()
+        created.delete()
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> Iterator[str]:
+    """The name of a throwaway bucket on ``s3_server``."""
+    with throwaway_bucket(s3_server) as name:
+        yield name

@@ -4,7 +4,6 @@ checked against botocore's own model of Rekognition."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,15 +54,6 @@ def stack(
 def url(stack: Vigil) -> Iterator[str]:
     with live_app(stack) as base:
         yield base
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> Iterator[str]:
-    made = boto3.resource("s3", endpoint_url=s3_server).Bucket(f"media-{uuid.uuid4().hex[:12]}")
-    made.create()
-    yield made.name
-    made.objects.all().delete()
-    made.delete()
 
 
 def rekognition(url: str, pair: AwsKeyPair, **options: Any) -> Any:

@@ -4,8 +4,6 @@ S3 whose objects read back at once."""
 from __future__ import annotations
 
 import io
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +38,6 @@ def test_the_local_archive_is_its_own_directory(tmp_path: Path) -> None:
 
 
 # S3: the storage class, which the contract can't see.
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> Iterator[str]:
-    created = boto3.resource("s3", endpoint_url=s3_server).Bucket(f"arch-{uuid.uuid4().hex}")
-    created.create()
-    yield created.name
-    created.objects.all().delete()
-    created.delete()
 
 
 def storage_class(s3_server: str, bucket: str, key: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -103,15 +102,6 @@ def test_keys_older_than(blob_store: BlobStore) -> None:
 
 
 # S3 only: what the contract can't see.
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> Iterator[str]:
-    created = boto3.resource("s3", endpoint_url=s3_server).Bucket(f"only-{uuid.uuid4().hex}")
-    created.create()
-    yield created.name
-    created.objects.all().delete()
-    created.delete()
 
 
 def test_s3_layout_is_prefix_area_key(s3_server: str, bucket: str) -> None:

@@ -71,14 +71,21 @@ def test_reviewers_cannot_reach_admin_pages(client: TestClient, people: dict[str
     assert client.get("/review/users").status_code == 200
 
 
-def test_the_preview_is_blurred_on_the_server_and_unblurring_is_logged(
-    client: TestClient, keys: Keys, people: dict[str, str], vigil: Vigil
-) -> None:
+def claim_first(client: TestClient, keys: Keys) -> tuple[str, str, str]:
+    """Upload one asset for review, sign alice in and claim it: (asset id, CSRF token, the
+    item's URL)."""
     asset_id = upload(client, keys, "review-all")
     csrf = sign_in(client, "alice")
     item_url = client.post(
         "/review/queues/first_pass/next", data={"csrf_token": csrf}, follow_redirects=False
     ).headers["location"]
+    return asset_id, csrf, str(item_url)
+
+
+def test_the_preview_is_blurred_on_the_server_and_unblurring_is_logged(
+    client: TestClient, keys: Keys, people: dict[str, str], vigil: Vigil
+) -> None:
+    asset_id, csrf, item_url = claim_first(client, keys)
     page = client.get(item_url).text
     assert f"{item_url}/preview" in page and f"/v1/assets/{asset_id}/content" not in page
     blurred = Image.open(io.BytesIO(client.get(f"{item_url}/preview").content))
@@ -98,11 +105,7 @@ def test_the_preview_is_blurred_on_the_server_and_unblurring_is_logged(
 def test_deciding_by_form_changes_the_asset(
     client: TestClient, keys: Keys, people: dict[str, str], vigil: Vigil
 ) -> None:
-    asset_id = upload(client, keys, "review-all")
-    csrf = sign_in(client, "alice")
-    item_url = client.post(
-        "/review/queues/first_pass/next", data={"csrf_token": csrf}, follow_redirects=False
-    ).headers["location"]
+    asset_id, csrf, item_url = claim_first(client, keys)
     done = client.post(
         f"{item_url}/decide",
         data={"csrf_token": csrf, "decision": "reject", "reason": "nudity", "note": ""},

@@ -23,6 +23,7 @@ import onnx
 import onnxruntime as ort
 from onnx import version_converter
 
+from vigil.detectors.onnx import create_session
 from vigil.errors import DetectorFailed
 
 RECIPE = "qdq-u8s8-perchannel-float-softmax-2"  # change when the way models are quantized changes
@@ -93,23 +94,29 @@ def _key(source: Path, table: Path) -> str:
 def _build(source: Path, table: Path, target: Path) -> None:
     """Quantize into a private file, then rename: processes loading at once never see half a
     model, and each writes the same bytes."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as scratch:
+        built = Path(scratch) / "model.int8.onnx"
+        _quantize(_prepared(source, Path(scratch)), built, table)
+        os.replace(built, target)
+
+
+def _quantize(prepared: Path, output: Path, table: Path, reader: object = None) -> None:
+    """vigil's recipe. With a calibration ``reader`` the ranges it yields are written to
+    ``table``; without one, ``table`` supplies them."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as scratch:
-        prepared = _prepared(source, Path(scratch))
-        built = Path(scratch) / "model.int8.onnx"
-        graph = onnx.load(str(prepared)).graph
-        quantize_static(
-            str(prepared),
-            str(built),
-            nodes_to_exclude=[node.name for node in graph.node if node.op_type in _FLOAT_OPS],
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibration_cache_path=str(table),
-        )
-        os.replace(built, target)
+    graph = onnx.load(str(prepared)).graph
+    quantize_static(
+        str(prepared),
+        str(output),
+        reader,
+        nodes_to_exclude=[node.name for node in graph.node if node.op_type in _FLOAT_OPS],
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibration_cache_path=str(table),
+    )
 
 
 def _prepared(source: Path, scratch: Path) -> Path:
@@ -132,8 +139,7 @@ def write_table(source: Path, batches: Iterable[np.ndarray], table: Path) -> Non
     its batch axis) into ``table``, the file ``quantized_model`` reads."""
     from onnxruntime.quantization import CalibrationDataReader
 
-    name = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
-    input_name = name.get_inputs()[0].name
+    input_name = create_session(source, 0).get_inputs()[0].name
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -142,19 +148,8 @@ def write_table(source: Path, batches: Iterable[np.ndarray], table: Path) -> Non
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.items, None)
 
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
-
     table.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="vigil-calibrate-") as scratch:
         prepared = _prepared(source, Path(scratch))
-        quantize_static(
-            str(prepared),
-            str(Path(scratch) / "model.int8.onnx"),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibration_cache_path=str(table),
-        )
+        _quantize(prepared, Path(scratch) / "model.int8.onnx", table, Reader())
     table.chmod(0o644)  # written private by onnxruntime; it ships with vigil

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from vigil.detectors.base import Detection
+from vigil.detectors.base import TEXT_LINE, Detection
 from vigil.labels import ModerationLabel, above, text_detections
 from vigil.policy.cloudinary import ModerationPlan
 from vigil.service.moderation import ModerationResult
@@ -129,7 +129,9 @@ def asset_view(row: AssetRow, min_confidence: float) -> dict[str, Any]:
         "notification_url": row.notification_url,
         "labels": [label.to_dict() for label in above(labels, min_confidence)],
         "content_types": row.content_types,
-        "text_detections": text_detections(Detection.from_dict(item) for item in row.detections),
+        "text_detections": text_detections(
+            Detection.from_dict(item) for item in row.detections if item["Name"] == TEXT_LINE
+        ),
         "model_version": row.model_version,
         "decision": row.decision,
         "error": row.error,

@@ -61,11 +61,17 @@ class Coverage:
         vigil, _, parts = version.partition(":")
         return cls(vigil, frozenset(part for part in parts.split(",") if part))
 
+    @property
+    def names(self) -> frozenset[str]:
+        return _names(self.parts)
+
     def shared_names(self, other: Coverage) -> frozenset[str]:
         """The detectors both ran at the same version (none across vigil versions)."""
-        if self.vigil != other.vigil:
-            return frozenset()
-        return frozenset(part.partition("@")[0] for part in self.parts & other.parts)
+        return _names(self.parts & other.parts) if self.vigil == other.vigil else frozenset()
+
+
+def _names(parts: frozenset[str]) -> frozenset[str]:
+    return frozenset(part.partition("@")[0] for part in parts)
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,7 @@ class RecentDetections:
         """Detections of an image that ran exactly ``version``'s detectors, if one is known."""
         wanted = Coverage.of(version)
         reuse = self.lend(wanted, sha256, phash)
-        names = frozenset(part.partition("@")[0] for part in wanted.parts)
-        return reuse.detections if reuse is not None and reuse.covered == names else None
+        return reuse.detections if reuse is not None and reuse.covered == wanted.names else None
 
     def lend(self, wanted: Coverage, sha256: str, phash: int) -> Reuse | None:
         """The same bytes' entry if it shares a detector with ``wanted``, else the most recent

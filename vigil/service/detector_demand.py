@@ -27,9 +27,17 @@ def is_on_demand(detector: Detector) -> bool:
 def needed(detector: Detector, policies: Iterable[Policy]) -> bool:
     """Whether any of ``policies`` needs ``detector``: always, unless it is on demand and none
     of them acts on one of its labels or on an ancestor of one."""
+    return wanted(detector, acted_on_any(policies))
+
+
+def acted_on_any(policies: Iterable[Policy]) -> frozenset[str]:
+    return frozenset().union(*(acted_on(policy) for policy in policies))
+
+
+def wanted(detector: Detector, acted: frozenset[str]) -> bool:
+    """``needed``, given the label names the policies act on (computed once per upload)."""
     if not is_on_demand(detector):
         return True
-    acted = frozenset().union(*(acted_on(policy) for policy in policies))
     return any(
         name in acted for label in detector.labels for name in (label, *taxonomy.ancestors(label))
     )

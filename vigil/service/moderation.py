@@ -23,7 +23,7 @@ from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
 from vigil.service.adapters import Adapters
-from vigil.service.detector_demand import needed
+from vigil.service.detector_demand import acted_on_any, wanted
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,8 @@ class ModerationEngine:
     def chosen(self, *policies: Policy | None) -> frozenset[str]:
         """The loaded detectors an upload judged by ``policies`` (its policy and any shadow
         candidate) needs: on-demand ones only where a policy acts on their labels."""
-        present = [policy for policy in policies if policy is not None]
-        return frozenset(d.name for d in self.detectors if needed(d, present))
+        acted = acted_on_any(policy for policy in policies if policy is not None)
+        return frozenset(d.name for d in self.detectors if wanted(d, acted))
 
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, self.limits)

@@ -8,11 +8,11 @@ import tempfile
 from typing import Any, BinaryIO, cast
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vigil.errors import ImageTooLarge, InvalidS3Object, StorageUnavailable
 from vigil.settings import Settings
+from vigil.storage.s3 import client_config
 
 # Codes meaning "this object cannot be read by us": gone, never there, or not ours to read.
 UNREADABLE = frozenset(
@@ -22,16 +22,11 @@ SPOOL_BYTES = 8 * 1024 * 1024  # videos larger than this are spooled to a tempor
 
 
 def s3_client(settings: Settings) -> Any:
-    options: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 60}
-    if settings.s3_endpoint_url:
-        # Many S3-compatible servers reject the CRC checksums botocore now adds by default.
-        options["request_checksum_calculation"] = "when_required"
-        options["response_checksum_validation"] = "when_required"
     return boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint_url or None,
         region_name=settings.s3_region,
-        config=Config(**options),
+        config=client_config(settings.s3_endpoint_url),
     )
 
 

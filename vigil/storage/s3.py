@@ -62,7 +62,7 @@ class S3BlobStore:
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self._client: Any = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region, config=_client_config(endpoint_url)
+            "s3", endpoint_url=endpoint_url, region_name=region, config=client_config(endpoint_url)
         )
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_BYTES,
@@ -166,7 +166,9 @@ class S3BlobStore:
         return f"blob store unavailable: {action} {location} at {endpoint} failed: {error}"
 
 
-def _client_config(endpoint_url: str | None) -> Config:
+def client_config(endpoint_url: str | None) -> Config:
+    """botocore settings for every S3 client vigil makes (blobs, Rekognition S3 objects, SQS
+    ingest reads)."""
     # Short connect timeout and few retries: a request waits on this, and a dead store should
     # fail it within seconds rather than minutes.
     options: dict[str, Any] = {
