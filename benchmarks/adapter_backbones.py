@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.adapter_images import photo, variant
 from vigil.detectors.embedding import BACKBONES, Backbone
-from vigil.service import adapter_training as training
+from vigil.service.engine import adapter_training as training
 
 SEEDS = 5
 PER_PHOTO = 12

@@ -27,7 +27,7 @@ from PIL import Image
 from skimage import data
 
 from vigil.policy.loader import PolicyStore
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 

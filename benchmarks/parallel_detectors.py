@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from quantized import decoded  # this directory's quantized-model benchmark
 from throughput import generate
 
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 DETECTORS = ["nsfw", "nudity", "graphic", "gesture"]

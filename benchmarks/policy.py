@@ -37,9 +37,9 @@ from vigil.policy.context import CONTEXT_KEYS, PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Policy
-from vigil.service.asset_rows import STATUS_FOR_ACTION
-from vigil.service.simulation import MODERATED, simulate
-from vigil.service.suggestions import suggest
+from vigil.service.core.status import STATUS_FOR_ACTION
+from vigil.service.policies.simulation import MODERATED, simulate
+from vigil.service.policies.suggestions import suggest
 from vigil.storage.db import Database, migrate
 from vigil.storage.tables import ApiKeyRow, AssetRow, AuditEventRow
 

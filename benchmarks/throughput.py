@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's
 from tests.servers import VigilServer, start_vigil_serve
 from vigil.media.phash import dhash, distance
 from vigil.policy.loader import PolicyStore
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 IN_PROCESS = "(a) vigil in-process, default detectors"

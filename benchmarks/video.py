@@ -36,9 +36,9 @@ from vigil.detectors.registry import build_detectors, load_all
 from vigil.media.image import DecodedImage
 from vigil.media.video_formats import MP4
 from vigil.policy.loader import PolicyStore
-from vigil.service.moderation import ModerationEngine
-from vigil.service.video_analysis import VideoReport
-from vigil.service.video_files import moderate_video_file
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.video.analysis import VideoReport
+from vigil.service.video.files import moderate_video_file
 from vigil.settings import Settings
 
 SIZE = (1280, 720)

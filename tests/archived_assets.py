@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import update
 
 from tests.images import coffee_jpeg
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate, create_key
-from vigil.service.presets import UploadOptions
-from vigil.service.principal import Principal, Role
-from vigil.service.uploads import UploadRequest
+from vigil.app import Vigil
+from vigil.service.access.keys import authenticate, create_key
+from vigil.service.access.principal import Principal, Role
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.policies.presets import UploadOptions
 from vigil.settings import Settings
 from vigil.storage.blobs import MEDIA_AREAS, BlobStore, LocalBlobStore
 from vigil.storage.s3 import S3BlobStore

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from tests.servers import PostgresServer, S3Server, ServerUnavailable, start_postgres
 from vigil.api.app import create_app
-from vigil.service.context import Vigil, build, prepare_storage
-from vigil.service.keys import create_key
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
+from vigil.app import Vigil, build, prepare_storage
+from vigil.service.access.keys import create_key
+from vigil.service.access.principal import Role
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 from vigil.storage.blobs import BlobStore, LocalBlobStore
 from vigil.storage.s3 import S3BlobStore

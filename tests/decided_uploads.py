@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
-from vigil.service.asset_rows import Mode
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate
-from vigil.service.presets import UploadOptions
-from vigil.service.uploads import UploadRequest
+from vigil.app import Vigil
+from vigil.service.access.keys import authenticate
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.core.status import Mode
+from vigil.service.policies.presets import UploadOptions
 
 
 def upload_and_decide(vigil: Vigil, keys: Keys) -> int:

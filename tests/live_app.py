@@ -12,7 +12,7 @@ import uvicorn
 
 from tests.servers import free_port
 from vigil.api.app import create_app
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 
 
 @contextmanager

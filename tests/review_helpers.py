@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg
-from vigil.service.context import Vigil
-from vigil.service.principal import Principal, Role
+from vigil.app import Vigil
+from vigil.service.access.principal import Principal, Role
 
 # Policies that force each route into the queues (open_nsfw always scores "Explicit").
 REVIEW_POLICIES = {

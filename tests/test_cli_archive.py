@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.archived_assets import decided, uploader
 from tests.test_cli import run
-from vigil.service.context import build, prepare_storage
-from vigil.service.moderation import ModerationEngine
+from vigil.app import build, prepare_storage
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 

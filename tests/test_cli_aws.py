@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 from tests.test_cli import VIGIL
-from vigil.service.aws_keys import identity
-from vigil.service.principal import Role
+from vigil.aws.keys import identity
+from vigil.service.access.principal import Role
 from vigil.storage.db import Database
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:done"

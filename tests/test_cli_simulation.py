@@ -13,7 +13,7 @@ from tests.conftest import Keys
 from tests.decided_uploads import upload_and_decide
 from tests.test_cli import run
 from vigil import taxonomy
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 
 # A candidate for the built-in default that blocks every photo: open_nsfw scores Explicit on all.
 BLOCK_EVERYTHING = "name: default\ncategories:\n  Explicit: {block: 0}\n"

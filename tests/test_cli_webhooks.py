@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from tests.test_cli import run
-from vigil.service.context import build, prepare_storage
-from vigil.service.events import REJECTED, make_event
+from vigil.app import build, prepare_storage
+from vigil.service.core.events import REJECTED, make_event
 from vigil.settings import Settings
 
 ALLOW = {"VIGIL_WEBHOOK_ALLOW_PRIVATE": "true"}

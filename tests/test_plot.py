@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from vigil.plot import LEFT, PALETTE, PLOT, TOP, WIDTH, draw_pr_curves
-from vigil.service.evaluation import CurvePoint
+from vigil.cli.plot import LEFT, PALETTE, PLOT, TOP, WIDTH, draw_pr_curves
+from vigil.service.engine.evaluation import CurvePoint
 
 
 def test_one_coloured_curve_per_category_with_positives(tmp_path: Path) -> None:

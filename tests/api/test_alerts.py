@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.smtp import SmtpServer, smtp_server
-from vigil.service.alerts import AlertService
-from vigil.service.context import Vigil
+from vigil.app import Vigil
+from vigil.service.notices.alerts import AlertService
 
 RULE = {
     "name": "hate symbols",

@@ -9,7 +9,7 @@ from tests.api.test_assets import upload
 from tests.archived_assets import days_ago, row, set_row
 from tests.conftest import Keys
 from tests.images import coffee_jpeg
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 
 
 def error_code(response: Response) -> str:

@@ -7,7 +7,7 @@ from httpx import Response
 
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 from vigil.storage.blobs import Area
 
 

@@ -11,10 +11,10 @@ import pytest
 from tests.botocore_shapes import operation
 from tests.images import astronaut_jpeg
 from vigil import errors
-from vigil.api.aws_errors import AWS_ERRORS, aws_name
-from vigil.service.context import build, prepare_storage
-from vigil.service.principal import Principal, Role
-from vigil.service.rekognition import RekognitionService
+from vigil.app import build, prepare_storage
+from vigil.aws.errors import AWS_ERRORS, aws_name
+from vigil.aws.rekognition import RekognitionService
+from vigil.service.access.principal import Principal, Role
 from vigil.settings import Settings
 
 OPERATIONS = ("DetectModerationLabels", "StartContentModeration", "GetContentModeration")

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from tests.api.test_assets import error_code, upload
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 from vigil.storage.blobs import Area
 from vigil.storage.db import migrate
 

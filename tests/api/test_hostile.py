@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Keys
 from tests.hostile import HOSTILE_CASES
 from tests.images import coffee_jpeg
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 from vigil.settings import Settings
 from vigil.storage.blobs import Area
 

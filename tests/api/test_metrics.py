@@ -12,9 +12,9 @@ from prometheus_client.samples import Sample
 
 from tests.conftest import Keys
 from tests.images import chelsea_png
+from vigil.app import Vigil
 from vigil.metrics import render
 from vigil.queue.jobs import JobQueue
-from vigil.service.context import Vigil
 from vigil.storage.db import Database
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -17,10 +17,10 @@ from tests.smtp import smtp_server
 from tests.videos import photo
 from tests.webhook_receiver import Receiver
 from vigil.api.app import create_app
+from vigil.app import Vigil
 from vigil.notify.signing import verify
-from vigil.service.context import Vigil
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
+from vigil.service.access.principal import Role
+from vigil.service.engine.moderation import ModerationEngine
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from tests.images import astronaut_jpeg, coffee_jpeg
 from tests.live_app import live_app
 from tests.videos import clip
 from tests.webhook_receiver import Receiver
-from vigil.service.aws_keys import AwsKeyPair, create_aws_key
-from vigil.service.context import Vigil
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
-from vigil.service.sns_notify import add_topic
+from vigil.app import Vigil
+from vigil.aws.keys import AwsKeyPair, create_aws_key
+from vigil.service.access.principal import Role
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.notices.sns import add_topic
 from vigil.storage.tables import ApiKeyRow, AwsAccessKeyRow
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:moderation-done"

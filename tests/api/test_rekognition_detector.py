@@ -11,12 +11,12 @@ from PIL import Image
 
 from tests.images import astronaut_jpeg
 from tests.live_app import live_app
+from vigil.app import Vigil
+from vigil.aws.keys import create_aws_key
 from vigil.detectors.rekognition_cloud import RekognitionDetector
 from vigil.errors import DetectorFailed
 from vigil.media.image import DecodedImage
-from vigil.service.aws_keys import create_aws_key
-from vigil.service.context import Vigil
-from vigil.service.principal import Role
+from vigil.service.access.principal import Role
 
 
 def astronaut() -> DecodedImage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.review_helpers import add_policies, status_of, upload
-from vigil.service.context import Vigil
-from vigil.service.events import DECIDED
-from vigil.service.keys import create_key
-from vigil.service.principal import Role
+from vigil.app import Vigil
+from vigil.service.access.keys import create_key
+from vigil.service.access.principal import Role
+from vigil.service.core.events import DECIDED
 from vigil.storage.blobs import Area
 
 
@@ -135,7 +136,9 @@ def test_releasing_returns_the_item_to_the_queue(client: TestClient, keys: Keys)
 def test_an_expired_claim_goes_to_the_next_reviewer(
     client: TestClient, keys: Keys, vigil: Vigil
 ) -> None:
-    vigil.settings.review_claim_seconds = 0.0  # every claim is already over
+    vigil.review.rules = replace(
+        vigil.review.rules, claim_seconds=0.0
+    )  # every claim is already over
     upload(client, keys, "review-all")
     item = claim(client, keys, "first_pass")
     assert claim(client, keys, "first_pass", "admin")["id"] == item["id"]
@@ -212,7 +215,7 @@ def test_only_rejected_assets_can_be_appealed(client: TestClient, keys: Keys) ->
 def test_two_reviewers_who_disagree_go_to_a_lead(
     client: TestClient, keys: Keys, vigil: Vigil
 ) -> None:
-    vigil.settings.review_double_categories = ["Explicit"]
+    vigil.review.rules = replace(vigil.review.rules, double_categories=["Explicit"])
     second_reviewer = create_key(vigil.db, Role.REVIEWER)
     other = {"Authorization": f"Bearer {second_reviewer}"}
     asset_id = upload(client, keys, "review-all")

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tests.conftest import role_headers
 from vigil.api.app import create_app
-from vigil.service.context import Vigil
-from vigil.service.principal import Role
+from vigil.app import Vigil
+from vigil.service.access.principal import Role
 
 Api = tuple[TestClient, dict[str, str]]
 

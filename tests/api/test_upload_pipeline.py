@@ -17,12 +17,12 @@ from tests.conftest import role_headers, running_vigil
 from tests.hostile import truncated_jpeg
 from tests.images import astronaut_jpeg, coffee_jpeg
 from vigil.api.app import create_app
+from vigil.app import Vigil
 from vigil.queue.jobs import JobState
 from vigil.queue.worker import LeaseKeeper, QueueWorker
-from vigil.service.context import Vigil
-from vigil.service.keys import create_key
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
+from vigil.service.access.keys import create_key
+from vigil.service.access.principal import Role
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow, AuditEventRow, JobRow
 

@@ -28,12 +28,12 @@ from tests.videos import (
 )
 from tests.webhook_receiver import Receiver
 from vigil.api.app import create_app
+from vigil.app import Vigil
 from vigil.notify.signing import verify
-from vigil.service.alerts import AlertService
-from vigil.service.context import Vigil
-from vigil.service.keys import create_key
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
+from vigil.service.access.keys import create_key
+from vigil.service.access.principal import Role
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.notices.alerts import AlertService
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AuditEventRow
 

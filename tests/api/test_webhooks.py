@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.webhook_receiver import Receiver
+from vigil.app import Vigil, build, prepare_storage
 from vigil.notify.signing import verify
-from vigil.service.context import Vigil, build, prepare_storage
-from vigil.service.events import APPROVED, REJECTED, make_event
-from vigil.service.moderation import ModerationEngine
-from vigil.service.webhooks import JOB_KIND
+from vigil.service.core.events import APPROVED, REJECTED, make_event
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.notices.webhooks import JOB_KIND
 from vigil.settings import Settings
 
 WORKER = "api-test-worker"

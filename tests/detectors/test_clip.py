@@ -13,7 +13,7 @@ from vigil import taxonomy
 from vigil.detectors.clip import ClipDetector
 from vigil.errors import DetectorFailed
 from vigil.labels import build_labels
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 CUSTOM = {"Weapons": RED, "Gambling": [BLUE]}

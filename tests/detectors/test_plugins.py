@@ -17,8 +17,8 @@ from vigil.api.app import create_app
 from vigil.detectors.registry import BUILTIN, GROUP, discover, prepare
 from vigil.errors import DetectorFailed
 from vigil.policy.loader import PolicyStore
-from vigil.service.detectors import list_detectors
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.detectors import list_detectors
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 DEFAULT = PolicyStore().get("default")

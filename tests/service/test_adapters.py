@@ -18,13 +18,13 @@ from tests.adapter_images import photo, variant, write_manifest
 from tests.conftest import Keys
 from tests.images import coffee_jpeg, encode
 from vigil import taxonomy
+from vigil.app import Vigil
 from vigil.detectors.base import Detection
 from vigil.errors import AdapterNotFound, InvalidManifest, InvalidParameter
 from vigil.labels import build_labels
-from vigil.service import adapters
-from vigil.service.adapters import Adapters
-from vigil.service.context import Vigil
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine import adapters
+from vigil.service.engine.adapters import Adapters
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 
@@ -204,8 +204,8 @@ def test_uploads_run_the_adapter_in_the_job(
 def test_rekognition_project_version_selects_an_adapter(
     with_adapters: ModerationEngine, vigil: Vigil
 ) -> None:
-    from vigil.service.principal import Principal, Role
-    from vigil.service.rekognition import RekognitionService, adapter_name
+    from vigil.aws.rekognition import RekognitionService, adapter_name
+    from vigil.service.access.principal import Principal, Role
 
     arn = "arn:aws:rekognition:us-east-1:123456789012:project/cats/version/v1/1700000000000"
     assert adapter_name(arn) == "cats" and adapter_name("cats") == "cats"

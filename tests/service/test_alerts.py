@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from tests.images import coffee_jpeg
 from tests.smtp import SmtpServer, smtp_server
+from vigil.app import Vigil
 from vigil.errors import (
     AlertRuleNotFound,
     EmailDeliveryFailed,
@@ -18,10 +19,9 @@ from vigil.errors import (
     InvalidParameter,
 )
 from vigil.queue.jobs import Job, JobQueue, JobState
-from vigil.service.alert_rules import AlertRule
-from vigil.service.alerts import JOB_KIND, AlertService
-from vigil.service.context import Vigil
-from vigil.service.events import APPROVED, REJECTED, VIDEO_COMPLETED, make_event
+from vigil.service.core.events import APPROVED, REJECTED, VIDEO_COMPLETED, make_event
+from vigil.service.notices.alert_rules import AlertRule
+from vigil.service.notices.alerts import JOB_KIND, AlertService
 
 OPS = ("ops@example.com",)
 

@@ -25,6 +25,7 @@ from tests.archived_assets import (
     uploader,
 )
 from tests.images import coffee_jpeg
+from vigil.app import Vigil, build, prepare_storage
 from vigil.errors import (
     AssetArchived,
     AssetNotDeliverable,
@@ -33,14 +34,13 @@ from vigil.errors import (
     InvalidTransition,
     StorageUnavailable,
 )
-from vigil.service.archive import ArchiveService
-from vigil.service.assets import AssetService
-from vigil.service.background import Background
-from vigil.service.context import Vigil, build, prepare_storage
-from vigil.service.maintenance import sweep_orphan_blobs
-from vigil.service.moderation import ModerationEngine
-from vigil.service.presets import UploadOptions
-from vigil.service.uploads import UploadRequest
+from vigil.runtime.background import Background
+from vigil.runtime.maintenance import sweep_orphan_blobs
+from vigil.service.assets.archive import ArchiveService
+from vigil.service.assets.service import AssetService
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.policies.presets import UploadOptions
 from vigil.settings import Settings
 from vigil.storage.blobs import Area, BlobStore
 
@@ -306,7 +306,7 @@ class Faulty:
 
 
 def archiver(vigil: Vigil, store: Faulty) -> ArchiveService:
-    return ArchiveService(vigil.db, store, vigil.settings)  # type: ignore[arg-type]
+    return ArchiveService(vigil.db, store, vigil.archive.rules)  # type: ignore[arg-type]
 
 
 def test_a_failed_copy_leaves_the_row_and_the_bytes_alone(make_stack: BuildStack) -> None:

@@ -15,12 +15,12 @@ from PIL import Image
 from tests.conftest import role_headers, running_vigil
 from tests.images import astronaut_jpeg, coffee_jpeg
 from vigil.api.app import create_app
+from vigil.app import Vigil
 from vigil.detectors.base import Detection
 from vigil.media.image import DecodedImage
-from vigil.service.context import Vigil
-from vigil.service.detection_cache import Coverage, RecentDetections
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Role
+from vigil.service.access.principal import Role
+from vigil.service.engine.detection_cache import Coverage, RecentDetections
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.storage.tables import AssetRow
 
 

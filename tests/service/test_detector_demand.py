@@ -10,8 +10,8 @@ from skimage import data
 
 from vigil.policy.loader import PolicyStore, parse_policy
 from vigil.policy.model import Policy
-from vigil.service.detector_demand import acted_on, needed
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.detector_demand import acted_on, needed
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 GESTURES_OFF = """

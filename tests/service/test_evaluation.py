@@ -10,14 +10,14 @@ from vigil.detectors.base import Detection
 from vigil.errors import InvalidManifest
 from vigil.labels import build_labels
 from vigil.policy.loader import PolicyStore
-from vigil.service.evaluation import (
+from vigil.service.engine.evaluation import (
     Sample,
     category_actions,
     category_scores,
     evaluate_samples,
     pr_curve,
 )
-from vigil.service.evaluation_run import read_manifest
+from vigil.service.engine.evaluation_run import read_manifest
 
 SAMPLES = [
     # Explicit: a is a true positive, b a false negative, c a false positive, d and e negatives.

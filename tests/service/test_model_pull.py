@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.detectors.tiny_clip import GREY, write_bundle
-from vigil.cli import app
+from vigil.cli.main import app
 from vigil.detectors.clip import ClipDetector
 from vigil.errors import InvalidParameter, ModelChecksumMismatch, ModelDownloadFailed
-from vigil.service import model_pull
-from vigil.service.model_pull import ModelFile, ModelSource, installed, pull
+from vigil.service.engine import model_pull
+from vigil.service.engine.model_pull import ModelFile, ModelSource, installed, pull
 
 HUB = "https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/onnx/vision_model.onnx"
 
@@ -96,7 +96,7 @@ def test_cli_pull_prints_the_code_and_list_shows_installed(
     monkeypatch.setenv("VIGIL_MODELS_DIR", str(tmp_path / "models"))
     broken = {"hub": ModelSource("hub", "", "", (ModelFile("image.onnx", HUB, "0" * 64),))}
     monkeypatch.setattr(model_pull, "REGISTRY", {**bundle(*served), **broken})
-    monkeypatch.setattr("vigil.cli_models.REGISTRY", model_pull.REGISTRY)
+    monkeypatch.setattr("vigil.cli.models.REGISTRY", model_pull.REGISTRY)
     runner = CliRunner()
     failed = runner.invoke(app, ["models", "pull", "hub", "--timeout", "5"])
     assert failed.exit_code == 2 and "ModelDownloadFailed" in failed.output

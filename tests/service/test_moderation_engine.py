@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from tests.images import astronaut_jpeg, coffee_jpeg
+from vigil.app import prepare_database
 from vigil.errors import EmptyFile, InvalidParameter, NotReady, PolicyNotFound
 from vigil.policy.loader import PolicyStore
-from vigil.service.context import prepare_database
-from vigil.service.moderation import ModerationEngine, ModerationResult
+from vigil.service.engine.moderation import ModerationEngine, ModerationResult
 from vigil.settings import Settings
 
 DEFAULT = PolicyStore().get("default")

@@ -10,7 +10,7 @@ from skimage import data
 from vigil.detectors.base import Detection
 from vigil.errors import DetectorFailed
 from vigil.media.image import DecodedImage
-from vigil.service.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 
 DETECTORS = ["nsfw", "nudity", "graphic", "gesture"]

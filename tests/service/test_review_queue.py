@@ -9,15 +9,14 @@ import pytest
 
 from tests.images import astronaut_jpeg
 from tests.review_helpers import add_policies
-from vigil.service.context import Vigil, build, prepare_storage
-from vigil.service.keys import authenticate, create_key
-from vigil.service.moderation import ModerationEngine
-from vigil.service.people import PersonRole, person
-from vigil.service.presets import UploadOptions
-from vigil.service.principal import Role
-from vigil.service.review import ReviewService
-from vigil.service.review_rows import asset_category, boxes, machine_action
-from vigil.service.uploads import UploadRequest
+from vigil.app import Vigil, build, prepare_storage
+from vigil.service.access.keys import authenticate, create_key
+from vigil.service.access.principal import Role
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.policies.presets import UploadOptions
+from vigil.service.review.people import PersonRole, person
+from vigil.service.review.rows import asset_category, boxes, machine_action
 from vigil.settings import Settings
 from vigil.storage.tables import AssetRow
 
@@ -45,7 +44,7 @@ def test_queues_claims_and_verdicts(on_both: Vigil) -> None:
     for policy in ("review-all", "qa-block", "qa-allow", "allow-all"):
         request = UploadRequest("x.jpg", UploadOptions(policy=policy))
         vigil.uploads.upload(astronaut_jpeg(), request, uploader)
-    review = ReviewService(vigil.db, vigil.assets, vigil.settings)
+    review = vigil.review
     assert review.sync() == 3
     assert review.sync() == 0  # derived once
     sizes = {queue["queue"]: queue["size"] for queue in review.queues(ALICE)}

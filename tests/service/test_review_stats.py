@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -10,15 +11,14 @@ from sqlalchemy import update
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg
 from tests.review_helpers import add_policies
+from vigil.app import Vigil
 from vigil.errors import InvalidParameter
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate
-from vigil.service.people import PersonRole, Reviewer, person
-from vigil.service.presets import UploadOptions
-from vigil.service.review import ReviewService
-from vigil.service.review_appeals import AppealService
-from vigil.service.review_stats import daily_csv, stats, window
-from vigil.service.uploads import UploadRequest
+from vigil.service.access.keys import authenticate
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.core.windows import window
+from vigil.service.policies.presets import UploadOptions
+from vigil.service.review.people import PersonRole, Reviewer, person
+from vigil.service.review.stats import daily_csv, stats
 from vigil.storage.tables import ReviewItemRow
 
 ALICE = person("alice", PersonRole.REVIEWER)
@@ -30,9 +30,9 @@ def test_figures_for_a_seeded_scenario(vigil: Vigil, keys: Keys) -> None:
     """Six uploads: two for first pass (double review of Explicit), a QA-sampled allow, a
     QA-sampled block, a block that is appealed, and an allow nobody looks at."""
     add_policies(vigil)
-    vigil.settings.review_double_categories = ["Explicit"]
+    vigil.review.rules = replace(vigil.review.rules, double_categories=["Explicit"])
     uploader = authenticate(vigil.db, f"Bearer {keys.uploader}")
-    review = ReviewService(vigil.db, vigil.assets, vigil.settings)
+    review = vigil.review
 
     def upload(policy: str) -> str:
         request = UploadRequest("x.jpg", UploadOptions(policy=policy))
@@ -47,7 +47,7 @@ def test_figures_for_a_seeded_scenario(vigil: Vigil, keys: Keys) -> None:
     for policy in ("review-all", "review-all", "qa-allow", "qa-block", "block-all", "allow-all"):
         upload(policy)
     appealed = upload("block-all")
-    AppealService(vigil.db, vigil.assets).appeal(uploader, appealed, "a portrait")
+    vigil.appeals.appeal(uploader, appealed, "a portrait")
 
     first = work(ALICE, "first_pass", "approve")
     work(BOB, "first_pass", "approve")  # agrees on the first item

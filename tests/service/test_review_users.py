@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from vigil.app import Vigil
 from vigil.errors import InvalidCredentials, InvalidParameter, UserExists
-from vigil.service.context import Vigil
-from vigil.service.people import PersonRole
-from vigil.service.users import UserService
+from vigil.service.review.people import PersonRole
+from vigil.service.review.users import UserService
 from vigil.storage.tables import UserRow
 
 PASSWORD = "correct horse battery"

@@ -10,8 +10,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from vigil.aws.sigv4 import SignedRequest, access_key_of, verify
 from vigil.errors import InvalidSignature, MissingAuthenticationToken, UnrecognizedClient
-from vigil.service.sigv4 import SignedRequest, access_key_of, verify
 
 KEY_ID, SECRET = "VKIAEXAMPLEEXAMPLE12", "s3cr3t/with+odd=characters-and-more-here"
 BODY = b'{"Image": {"Bytes": "AAAA"}, "MinConfidence": 50}'

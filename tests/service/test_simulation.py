@@ -20,6 +20,7 @@ from tests.conftest import TEST_POLICIES, Keys
 from tests.decided_uploads import upload_and_decide
 from tests.policy.helpers import FULL
 from vigil import taxonomy
+from vigil.app import Vigil
 from vigil.detectors.base import Detection
 from vigil.errors import InvalidParameter
 from vigil.labels import build_labels
@@ -28,11 +29,10 @@ from vigil.policy.evaluate import evaluate
 from vigil.policy.loader import parse_policy
 from vigil.policy.model import Policy
 from vigil.policy.replay import Replay, StoredContext, direct_scores
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate
-from vigil.service.principal import Principal
-from vigil.service.simulation import parse_since, simulate
-from vigil.service.suggestions import suggest
+from vigil.service.access.keys import authenticate
+from vigil.service.access.principal import Principal
+from vigil.service.policies.simulation import parse_since, simulate
+from vigil.service.policies.suggestions import suggest
 from vigil.storage.tables import AssetRow, AuditEventRow
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

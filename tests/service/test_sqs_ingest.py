@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from tests.conftest import running_vigil
 from tests.images import astronaut_jpeg, coffee_jpeg
+from vigil.app import Vigil
+from vigil.aws.sqs_ingest import SqsIngest, dead_letters
 from vigil.errors import PolicyNotFound, StorageUnavailable
-from vigil.service.context import Vigil
-from vigil.service.moderation import ModerationEngine
-from vigil.service.sqs_ingest import SqsIngest, dead_letters
+from vigil.service.engine.moderation import ModerationEngine
 from vigil.storage.tables import AssetRow
 
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.images import coffee_jpeg
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate, create_key
-from vigil.service.principal import Principal, Role
-from vigil.service.uploads import UploadRequest
-from vigil.service.worker import Worker
+from vigil.app import Vigil
+from vigil.runtime.maintenance_thread import MaintenanceThread
+from vigil.service.access.keys import authenticate, create_key
+from vigil.service.access.principal import Principal, Role
+from vigil.service.assets.uploads import UploadRequest
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow
 
@@ -43,7 +43,7 @@ def test_the_worker_sweeps_blobs_a_crash_left_without_a_row(vigil: Vigil) -> Non
     kept = vigil.uploads.upload(coffee_jpeg(), UploadRequest("b.jpg"), owner)
     for key in ("0badc0ffee", kept["id"]):
         age(vigil, Area.ORIGINALS, key, 3600)
-    worker = Worker(vigil.db, vigil.blobs, interval=60, orphan_grace=600)
+    worker = MaintenanceThread(vigil.db, vigil.blobs, interval=60, orphan_grace=600)
     assert worker.run_once() == 1
     assert not vigil.blobs.exists(Area.ORIGINALS, "0badc0ffee")
     assert vigil.blobs.exists(Area.ORIGINALS, kept["id"])
@@ -51,14 +51,14 @@ def test_the_worker_sweeps_blobs_a_crash_left_without_a_row(vigil: Vigil) -> Non
 
 def test_young_orphans_are_left_alone(vigil: Vigil) -> None:
     vigil.blobs.put(Area.QUARANTINE, "f00d", b"in flight")
-    assert Worker(vigil.db, vigil.blobs, interval=60, orphan_grace=600).run_once() == 0
+    assert MaintenanceThread(vigil.db, vigil.blobs, interval=60, orphan_grace=600).run_once() == 0
     assert vigil.blobs.exists(Area.QUARANTINE, "f00d")
 
 
 def test_worker_thread_starts_and_stops(vigil: Vigil) -> None:
     vigil.blobs.put(Area.ORIGINALS, "beef", b"orphan")
     age(vigil, Area.ORIGINALS, "beef", 3600)
-    worker = Worker(vigil.db, vigil.blobs, interval=0.05, orphan_grace=600)
+    worker = MaintenanceThread(vigil.db, vigil.blobs, interval=0.05, orphan_grace=600)
     worker.start()
     deadline = time.time() + 10
     while vigil.blobs.exists(Area.ORIGINALS, "beef") and time.time() < deadline:

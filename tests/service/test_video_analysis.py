@@ -17,8 +17,8 @@ from vigil.media.video_open import open_video
 from vigil.policy.context import resolve_context
 from vigil.policy.loader import PolicyStore, parse_policy
 from vigil.policy.model import Policy
-from vigil.service.moderation import ModerationEngine
-from vigil.service.video_analysis import VideoAnalyzer, VideoReport
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.video.analysis import VideoAnalyzer, VideoReport
 from vigil.settings import Settings
 
 STILL = [("coffee", 4)]  # one photo, no camera motion: every sampled frame looks alike

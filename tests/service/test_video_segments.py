@@ -6,8 +6,8 @@ import pytest
 
 from vigil.errors import InvalidPaginationToken, InvalidParameter
 from vigil.labels import ModerationLabel
-from vigil.service.video_results import PageRequest, moderation_labels
-from vigil.service.video_segments import FrameLabels, Segment, merge_segments
+from vigil.service.video.results import PageRequest, moderation_labels
+from vigil.service.video.segments import FrameLabels, Segment, merge_segments
 
 WEAPONS = ModerationLabel("Weapons", "Violence", 2, 80.0, "clip")
 VIOLENCE = ModerationLabel("Violence", "", 1, 80.0, "clip")

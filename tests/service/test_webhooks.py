@@ -14,14 +14,14 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.webhook_receiver import Receiver
+from vigil.app import Vigil, build, prepare_storage
 from vigil.errors import Forbidden, InvalidParameter, InvalidTransition, UnsafeWebhookTarget
 from vigil.notify.signing import verify
 from vigil.queue.jobs import JobQueue, JobState
-from vigil.service.context import Vigil, build, prepare_storage
-from vigil.service.events import APPROVED, DECIDED, REJECTED, make_event
-from vigil.service.moderation import ModerationEngine
-from vigil.service.principal import Principal, Role
-from vigil.service.webhooks import JOB_KIND, DeliveryFailed, WebhookService
+from vigil.service.access.principal import Principal, Role
+from vigil.service.core.events import APPROVED, DECIDED, REJECTED, make_event
+from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.notices.webhooks import JOB_KIND, DeliveryFailed, WebhookService
 from vigil.settings import Settings
 
 ADMIN = Principal(key_id="test-admin", role=Role.ADMIN)

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import S3_TEST_ENV
 from tests.servers import free_port
+from vigil.app import build
 from vigil.errors import InvalidParameter, StorageUnavailable
-from vigil.service.context import build
 from vigil.settings import Settings
 from vigil.storage.blobs import CHUNK_BYTES, Area, BlobStore, LocalBlobStore
 from vigil.storage.open import open_blob_store

@@ -14,8 +14,8 @@ from tests.conftest import Keys
 from tests.live_app import live_app
 from tests.review_helpers import add_policies
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
-from vigil.service.context import Vigil
-from vigil.service.users import UserService
+from vigil.app import Vigil
+from vigil.service.review.users import UserService
 
 PASSWORD = "correct horse battery"
 PEOPLE = {"alice": "reviewer", "lena": "lead", "ada": "admin"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg
 from tests.web.browser import screenshot_path
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 
 SignIn = Callable[[str], Page]
 
@@ -98,7 +99,7 @@ def test_appeal_flow(signed_in: SignIn, api: httpx.Client, keys: Keys) -> None:
 def test_an_expired_claim_goes_to_someone_else(
     signed_in: SignIn, api: httpx.Client, keys: Keys, vigil: Vigil
 ) -> None:
-    vigil.settings.review_claim_seconds = 1.0
+    vigil.review.rules = replace(vigil.review.rules, claim_seconds=1.0)
     asset_id = upload(api, keys, "review-all")
     alice = signed_in("alice")
     alice.click('tr[data-queue="first_pass"] button')
@@ -107,7 +108,9 @@ def test_an_expired_claim_goes_to_someone_else(
     expect(lena.locator('tr[data-queue="first_pass"] .size')).to_have_text("1")
     # Alice's claim is over once the 1-second setting has passed.
     alice.wait_for_timeout(1500)
-    vigil.settings.review_claim_seconds = 600.0  # Lena's claim lasts while she works
+    vigil.review.rules = replace(
+        vigil.review.rules, claim_seconds=600.0
+    )  # Lena's claim lasts while she works
     lena.click('tr[data-queue="first_pass"] button')
     open_item(lena, asset_id)
     alice.keyboard.press("a")

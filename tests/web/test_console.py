@@ -11,7 +11,7 @@ from PIL import Image
 from tests.conftest import Keys
 from tests.review_helpers import status_of, upload
 from tests.web.conftest import PASSWORD, sign_in
-from vigil.service.context import Vigil
+from vigil.app import Vigil
 
 
 def test_pages_need_a_sign_in(client: TestClient, people: dict[str, str]) -> None:

@@ -21,14 +21,14 @@ from vigil.api.routes_jobs import router as jobs_router
 from vigil.api.routes_metrics import router as metrics_router
 from vigil.api.routes_policies import router as policies_router
 from vigil.api.routes_presets import router as presets_router
-from vigil.api.routes_rekognition import router as rekognition_router
 from vigil.api.routes_review import router as review_router
 from vigil.api.routes_simulation import router as simulation_router
 from vigil.api.routes_stats import router as stats_router
 from vigil.api.routes_videos import router as videos_router
 from vigil.api.routes_webhooks import router as webhooks_router
-from vigil.service.background import Background
-from vigil.service.context import Vigil
+from vigil.app import Vigil
+from vigil.aws.routes import router as rekognition_router
+from vigil.runtime.background import Background
 from vigil.web import render as web
 
 log = logging.getLogger(__name__)

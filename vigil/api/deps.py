@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, UploadFile
 
+from vigil.app import Vigil
 from vigil.errors import EmptyFile, ImageTooLarge
-from vigil.service.context import Vigil
-from vigil.service.keys import authenticate
-from vigil.service.principal import Principal
+from vigil.service.access.keys import authenticate
+from vigil.service.access.principal import Principal
 
 
 def get_vigil(request: Request) -> Vigil:

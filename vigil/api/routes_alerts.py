@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.alert_rules import AlertRule
-from vigil.service.principal import Role, require_role
+from vigil.service.access.principal import Role, require_role
+from vigil.service.notices.alert_rules import AlertRule
 
 router = APIRouter(prefix="/v1/alerts")
 

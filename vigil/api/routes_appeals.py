@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.review_appeals import AppealService
 
 router = APIRouter(prefix="/v1/assets")
 
@@ -19,9 +18,9 @@ class AppealBody(BaseModel):
 
 @router.post("/{asset_id}/appeal", status_code=201, summary="Appeal a rejection")
 def appeal(vigil: VigilDep, who: PrincipalDep, asset_id: str, body: AppealBody) -> dict[str, Any]:
-    return AppealService(vigil.db, vigil.assets).appeal(who, asset_id, body.message)
+    return vigil.appeals.appeal(who, asset_id, body.message)
 
 
 @router.get("/{asset_id}/appeals", summary="The asset's appeals and their outcome")
 def appeals(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
-    return {"appeals": AppealService(vigil.db, vigil.assets).appeals(who, asset_id)}
+    return {"appeals": vigil.appeals.appeals(who, asset_id)}

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
 from vigil.errors import InvalidParameter
-from vigil.service.presets import UploadOptions
-from vigil.service.uploads import UploadRequest
+from vigil.service.assets.uploads import UploadRequest
+from vigil.service.policies.presets import UploadOptions
 
 router = APIRouter(prefix="/v1")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.principal import Role, require_role
+from vigil.service.access.principal import Role, require_role
 
 router = APIRouter(prefix="/v1/jobs")
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
 from vigil.api.policy_body import policy_text
-from vigil.service.principal import Role, require_role
-from vigil.service.shadow import shadow_report as report_shadow
+from vigil.service.access.principal import Role, require_role
+from vigil.service.policies.shadow import shadow_report as report_shadow
 
 router = APIRouter(prefix="/v1/policies")
 

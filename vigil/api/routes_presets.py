@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.presets import UploadOptions
-from vigil.service.principal import Role, require_role
+from vigil.service.access.principal import Role, require_role
+from vigil.service.policies.presets import UploadOptions
 
 router = APIRouter(prefix="/v1/upload-presets")
 

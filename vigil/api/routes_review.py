@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.people import Reviewer, from_key
-from vigil.service.review import ReviewService, review_service
+from vigil.service.review.people import Reviewer, from_key
+from vigil.service.review.service import ReviewService
 
 router = APIRouter(prefix="/v1/review")
 
@@ -20,7 +20,7 @@ def get_reviewer(who: PrincipalDep) -> Reviewer:
 
 
 def get_review(vigil: VigilDep) -> ReviewService:
-    return review_service(vigil)
+    return vigil.review
 
 
 ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]

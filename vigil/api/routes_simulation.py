@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.api.deps import PrincipalDep, VigilDep
 from vigil.api.policy_body import policy_text
-from vigil.service.principal import Role, require_role
-from vigil.service.simulation import parse_since, simulate_text
-from vigil.service.suggestions import suggest, suggestions_view
+from vigil.service.access.principal import Role, require_role
+from vigil.service.policies.simulation import parse_since, simulate_text
+from vigil.service.policies.suggestions import suggest, suggestions_view
 
 # Included before the policies router: GET /v1/policies/suggest would otherwise be taken for
 # the policy named "suggest".

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.audit_log import audit_events
-from vigil.service.people import PersonRole, from_key
-from vigil.service.review_stats import daily_csv, stats, window
+from vigil.service.assets.audit_log import audit_events
+from vigil.service.core.windows import window
+from vigil.service.review.people import PersonRole, from_key
+from vigil.service.review.stats import daily_csv, stats
 
 router = APIRouter(prefix="/v1")
 

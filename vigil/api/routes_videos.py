@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from vigil.api.deps import PrincipalDep, VigilDep
-from vigil.service.video_results import MAX_RESULTS, PageRequest
+from vigil.service.video.results import MAX_RESULTS, PageRequest
 
 router = APIRouter(prefix="/v1/assets")
 

@@ -1,6 +1,6 @@
 """A custom adapter's detector: a small one-vs-rest logistic head on a backbone's embeddings.
 
-Trained by `vigil adapters train` (vigil/service/adapter_training.py) and stored as
+Trained by `vigil adapters train` (vigil/service/engine/adapter_training.py) and stored as
 ``head.npz``; it reports every one of its labels for every image, low scores too (the policy
 and ``min_confidence`` filter later), as detector ``adapter:NAME``.
 """

@@ -382,7 +382,7 @@ class RekognitionJobRow(Base):
     video: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"S3Object": {...}}
     sns_topic_arn: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Set once by whichever of the job's completion or this row's insert comes last, so the
-    # notification is sent exactly once (see vigil/service/sns_notify.py).
+    # notification is sent exactly once (see vigil/service/notices/sns.py).
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

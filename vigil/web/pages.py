@@ -9,11 +9,8 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vigil.api.deps import VigilDep
-from vigil.errors import InvalidCredentials, InvalidParameter, VigilError
-from vigil.service.review import ReviewService, review_service
-from vigil.service.review_rows import boxes
-from vigil.storage.blobs import Area
-from vigil.storage.tables import AssetRow, VideoRow
+from vigil.errors import InvalidCredentials, VigilError
+from vigil.service.review.service import ReviewService
 from vigil.web.preview import preview
 from vigil.web.render import page
 from vigil.web.session import (
@@ -27,7 +24,6 @@ from vigil.web.session import (
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 NO_STORE = {"Cache-Control": "private, no-store"}
-MAX_LABELS = 15
 
 
 def _go(url: str) -> RedirectResponse:
@@ -94,7 +90,7 @@ def logout(
 def queues(
     request: Request, vigil: VigilDep, person: PersonDep, done: str = "", empty: str = ""
 ) -> Response:
-    review = review_service(vigil)
+    review = vigil.review
     return page(
         request,
         "queues.html",
@@ -115,7 +111,7 @@ def next_item(
     done: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(person, csrf_token)
-    item = review_service(vigil).claim_next(person.reviewer, queue, skip or None)
+    item = vigil.review.claim_next(person.reviewer, queue, skip or None)
     suffix = f"?done={done}" if done else ""
     if item is None and skip:
         return _go(f"/review/items/{skip}?alone=1")  # nothing to skip to: stay
@@ -136,12 +132,9 @@ def item_page(
     done: str = "",
     alone: bool = False,
 ) -> Response:
-    review = review_service(vigil)
-    item = review.get(person.reviewer, item_id)
-    with vigil.db.session() as session:
-        row = session.get(AssetRow, item["asset_id"])
-        video = session.get(VideoRow, item["asset_id"])
-    assert row is not None
+    review = vigil.review
+    evidence = review.evidence(person.reviewer, item_id)
+    item = evidence.item
     return page(
         request,
         "item.html",
@@ -149,11 +142,11 @@ def item_page(
         item=item,
         asset=item["asset"],
         mine=item["state"] == "claimed" and item["claimed_by"] == person.reviewer.actor,
-        boxes=boxes(row, vigil.settings.min_confidence),
-        labels=_labels(row),
-        is_video=row.media_type == "video",
-        segments=_segments(video),
-        reasons=vigil.settings.review_reject_reasons,
+        boxes=evidence.boxes,
+        labels=evidence.labels,
+        is_video=evidence.is_video,
+        segments=evidence.segments,
+        reasons=review.rules.reject_reasons,
         done=_done(review, person, done),
         alone=alone,
     )
@@ -180,7 +173,7 @@ def unblurred(
 ) -> Response:
     """The unblurred preview, on request only (a post with the CSRF token), logged."""
     check_csrf(person, x_csrf_token)
-    review_service(vigil).record_unblur(person.reviewer, item_id)
+    vigil.review.record_unblur(person.reviewer, item_id)
     data = _media(vigil, person, item_id)
     jpeg = preview(data, side=vigil.settings.review_preview_side, blur=0, gray=gray)
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
@@ -190,19 +183,14 @@ def unblurred(
 def media(vigil: VigilDep, person: PersonDep, item_id: str) -> Response:
     """A video's bytes for the player (videos are blurred in the browser; see docs). Images
     are only ever sent blurred, or unblurred through the logged ``unblur``."""
-    item = review_service(vigil).get(person.reviewer, item_id)
-    with vigil.db.session() as session:
-        row = session.get(AssetRow, item["asset_id"])
-    if row is None or row.media_type != "video":
-        raise InvalidParameter("only a video's media is served here; images use the preview")
-    data, mime = vigil.assets.content(item["asset_id"], person.reviewer.principal)
+    data, mime = vigil.review.video_media(person.reviewer, item_id)
     return Response(data, media_type=mime, headers=NO_STORE)
 
 
 @router.get("/items/{item_id}/thumbnails/{index}")
 def thumbnail(vigil: VigilDep, person: PersonDep, item_id: str, index: int) -> Response:
-    item = review_service(vigil).get(person.reviewer, item_id)
-    data = vigil.blobs.get(Area("thumbnails"), f"{item['asset_id']}-{index}")
+    item = vigil.review.get(person.reviewer, item_id)
+    data = vigil.videos.thumbnail(item["asset_id"], index, person.reviewer.principal)
     return Response(data, media_type="image/jpeg", headers=NO_STORE)
 
 
@@ -217,7 +205,7 @@ def decide(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(person, csrf_token)
-    review = review_service(vigil)
+    review = vigil.review
     decided = review.decide(person.reviewer, item_id, decision, reason, note)
     following = review.claim_next(person.reviewer, decided["queue"])
     if following is None:
@@ -230,7 +218,7 @@ def release(
     vigil: VigilDep, person: PersonDep, item_id: str, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_csrf(person, csrf_token)
-    review_service(vigil).release(person.reviewer, item_id)
+    vigil.review.release(person.reviewer, item_id)
     return _go("/review")
 
 
@@ -238,7 +226,7 @@ def release(
 
 
 def _media(vigil: VigilDep, person: PersonDep, item_id: str) -> bytes:
-    item = review_service(vigil).get(person.reviewer, item_id)
+    item = vigil.review.get(person.reviewer, item_id)
     data, _mime = vigil.assets.content(item["asset_id"], person.reviewer.principal)
     return data
 
@@ -251,27 +239,3 @@ def _done(review: ReviewService, person: PersonDep, item_id: str) -> dict[str, A
         return review.get(person.reviewer, item_id)
     except VigilError:
         return None
-
-
-def _labels(row: AssetRow) -> list[dict[str, Any]]:
-    """Every label the detectors gave, weak ones too: a reviewer judges borderline items."""
-    ranked = sorted(row.labels, key=lambda label: -float(label["Confidence"]))
-    return ranked[:MAX_LABELS]
-
-
-def _segments(video: VideoRow | None) -> list[dict[str, Any]]:
-    """Flagged segments of a video, tolerant of fields a video may not have yet."""
-    if video is None:
-        return []
-    found = []
-    for segment in video.segments or []:
-        start = int(segment.get("StartTimestampMillis", 0))
-        found.append(
-            {
-                "start_ms": start,
-                "end_ms": int(segment.get("EndTimestampMillis", start)),
-                "name": segment.get("Name") or segment.get("ModerationLabel", {}).get("Name", ""),
-                "thumbnail": segment.get("Thumbnail"),
-            }
-        )
-    return found

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vigil.api.deps import VigilDep
-from vigil.service.audit_log import audit_events
-from vigil.service.people import PersonRole
-from vigil.service.review_stats import daily_csv, stats, window
+from vigil.service.assets.audit_log import audit_events
+from vigil.service.core.windows import window
+from vigil.service.review.people import PersonRole
+from vigil.service.review.stats import daily_csv, stats
 from vigil.web.render import page
 from vigil.web.session import AdminDep, PersonDep, UsersDep, check_csrf
 

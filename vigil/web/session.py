@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from vigil.api.deps import VigilDep
 from vigil.errors import CsrfTokenInvalid
-from vigil.service.people import PersonRole
-from vigil.service.users import SignedIn, UserService
+from vigil.service.review.people import PersonRole
+from vigil.service.review.users import SignedIn, UserService
 
 SESSION_COOKIE = "vigil_session"
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
@@ -22,7 +22,7 @@ class SignInRequired(Exception):
 
 
 def users(vigil: VigilDep) -> UserService:
-    return UserService(vigil.db, vigil.settings.review_session_hours)
+    return vigil.users
 
 
 UsersDep = Annotated[UserService, Depends(users)]

@@ -1,0 +1,78 @@
+"""The Rekognition-compatible endpoint: AWS JSON 1.1 at ``POST /``, the operation named by
+``X-Amz-Target: RekognitionService.<Operation>``, requests verified with Signature Version 4
+against access keys vigil issued (docs/rekognition.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from vigil.app import Vigil
+from vigil.aws.errors import aws_error_response, aws_response
+from vigil.aws.keys import identity
+from vigil.aws.rekognition import RekognitionService
+from vigil.aws.sigv4 import SignedRequest, access_key_of, verify
+from vigil.errors import InvalidParameter, VigilError
+from vigil.service.access.principal import Principal
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+TARGET_PREFIX = "RekognitionService."
+SERVICE = "rekognition"
+
+
+@router.post("/", include_in_schema=False)
+async def rekognition(
+    request: Request, x_amz_target: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    if x_amz_target is None:  # not an AWS call: POST / means nothing else in vigil
+        raise HTTPException(404, "Not Found")
+    body = await request.body()
+    signed = SignedRequest(
+        method=request.method,
+        path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+        query=request.url.query,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=body,
+    )
+    vigil: Vigil = request.app.state.vigil
+    try:
+        # Verification, the database and the detectors all block: run them off the loop.
+        answer = await run_in_threadpool(_handle, vigil, vigil.rekognition, x_amz_target, signed)
+    except VigilError as refusal:
+        return aws_error_response(refusal)
+    except Exception:
+        log.exception("Rekognition-compatible request failed")
+        return aws_error_response(VigilError("vigil hit an unexpected error; see its log"))
+    return aws_response(answer)
+
+
+def _handle(
+    vigil: Vigil, rekognition: RekognitionService, target: str, signed: SignedRequest
+) -> dict[str, Any]:
+    who = _authenticate(vigil, signed)
+    operation = target.removeprefix(TARGET_PREFIX)
+    return rekognition.call(operation, who, _json(signed.body))
+
+
+def _authenticate(vigil: Vigil, signed: SignedRequest) -> Principal:
+    found = identity(vigil.db, access_key_of(signed))
+    verify(signed, lambda _key: found.secret, SERVICE)
+    return found.principal
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("the request body is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidParameter("the request body must be a JSON object")
+    return parsed

@@ -1,0 +1,55 @@
+"""`vigil detectors`: every installed detector plugin, its labels and licence, and its state."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from vigil.cli.output import OutputFormat, fail
+from vigil.errors import VigilError
+from vigil.service.engine.detectors import DetectorInfo, list_detectors
+from vigil.settings import load_settings
+
+
+def detectors(
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    load: Annotated[
+        bool, typer.Option("--load", help="Load each detector's model and report failures.")
+    ] = False,
+) -> None:
+    """List every installed detector: version, labels, licence, enabled, loaded. Exits 1 when
+    an enabled detector failed (with --load: failed to load)."""
+    try:
+        found = list_detectors(load_settings(), load=load)
+    except VigilError as exc:
+        fail(exc)
+    if output is OutputFormat.JSON:
+        print(json.dumps([info.to_dict() for info in found], indent=2))
+    else:
+        _print_table(found)
+    if any(info.enabled and info.state == "failed" for info in found):
+        raise typer.Exit(1)
+
+
+def _print_table(found: list[DetectorInfo]) -> None:
+    table = Table(title="vigil detectors")
+    for column in ("Name", "Version", "Labels", "Licence", "Enabled", "On demand", "State"):
+        table.add_column(column)
+    for info in found:
+        state = f"{info.state}: {info.error}" if info.error else info.state
+        cells = (
+            info.name,
+            info.version or "-",
+            ", ".join(info.labels),
+            info.licence,
+            "yes" if info.enabled else "no",
+            "yes" if info.on_demand else "no",
+            state,
+        )
+        table.add_row(*(escape(cell) for cell in cells))
+    Console(width=200).print(table)

@@ -1,0 +1,356 @@
+"""The `vigil` command: translates arguments into service calls and prints the results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from vigil.cli.adapters import adapters_app
+from vigil.cli.alerts import alerts_app
+from vigil.cli.archive import archive_app
+from vigil.cli.aws import aws_app
+from vigil.cli.detectors import detectors
+from vigil.cli.eval import evaluate
+from vigil.cli.ingest import ingest_app
+from vigil.cli.jobs import jobs_app, worker
+from vigil.cli.models import models_app
+from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
+from vigil.cli.policy import policy_app
+from vigil.cli.presets import presets_app
+from vigil.cli.users import users_app
+from vigil.cli.webhooks import webhooks_app
+from vigil.errors import VigilError
+from vigil.policy.context import resolve_context
+from vigil.policy.model import Policy
+from vigil.service.assets.scan import ScanSummary
+from vigil.service.engine.moderation import ModerationEngine, ModerationResult
+from vigil.service.video.files import moderate_video_file, report_dict, video_kind_of
+from vigil.settings import Settings, describe, load_settings
+
+app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
+app.add_typer(presets_app, name="presets")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(users_app, name="users")
+app.add_typer(archive_app, name="archive")
+app.add_typer(aws_app, name="aws")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(models_app, name="models")
+app.add_typer(adapters_app, name="adapters")
+app.command("worker")(worker)
+app.command("detectors")(detectors)
+app.command("eval")(evaluate)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except VigilError as exc:
+        fail(exc)
+
+
+def _moderate_file(
+    path: Path,
+    engine: ModerationEngine,
+    policy: Policy,
+    context: dict[str, str],
+    floor: float,
+    adapter: str | None = None,
+) -> dict[str, Any]:
+    """One file's result as printed: an image's labels, or a video's labels and segments."""
+    try:
+        kind = video_kind_of(path)
+        if kind is not None:
+            report = moderate_video_file(path, kind, engine, policy, context, floor)
+            return {"file": str(path), **report_dict(report, floor)}
+        outcome: ModerationResult | VigilError = engine.moderate(
+            path.read_bytes(), policy, context, adapter
+        )
+    except VigilError as exc:
+        outcome = exc
+    except OSError as exc:
+        outcome = VigilError(f"cannot read {path}: {exc.strerror}", code="FileUnreadable")
+    return _outcome_dict(str(path), outcome, floor)
+
+
+def _outcome_dict(
+    path: str, outcome: ModerationResult | VigilError, floor: float
+) -> dict[str, Any]:
+    if isinstance(outcome, VigilError):
+        return {"file": path, **outcome.to_dict()}
+    return {"file": path, **outcome.to_dict(floor)}
+
+
+def _print_table(record: dict[str, Any]) -> None:
+    console = Console()
+    if "error" in record:
+        console.print(
+            f"{record['file']}: refused, {record['error']['code']}: {record['error']['message']}"
+        )
+        return
+    decision = record["decision"]
+    table = Table(title=f"{record['file']}: {decision['action'].upper()} ({decision['rule']})")
+    for column in ("Label", "Parent", "Level", "Confidence", "Detector"):
+        table.add_column(column)
+    for label in record["ModerationLabels"]:
+        table.add_row(
+            label["Name"],
+            label["ParentName"],
+            str(label["TaxonomyLevel"]),
+            f"{label['Confidence']:.1f}",
+            label["Detector"],
+        )
+    console.print(table)
+    if "Segments" in record:
+        _print_segments(console, record)
+    console.print(
+        f"policy {decision['policy']} @ {decision['policy_version']}: {decision['reason']}"
+    )
+
+
+def _print_segments(console: Console, record: dict[str, Any]) -> None:
+    table = Table(title=f"segments ({record['StatusMessage']})")
+    for column in ("Start", "End", "Label", "Confidence"):
+        table.add_column(column)
+    for segment in record["Segments"]:
+        table.add_row(
+            _clock(segment["StartTimestampMillis"]),
+            _clock(segment["EndTimestampMillis"]),
+            segment["Name"],
+            f"{segment['Confidence']:.1f}",
+        )
+    console.print(table)
+
+
+def _clock(milliseconds: int) -> str:
+    seconds, millis = divmod(milliseconds, 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}.{millis:03d}"
+
+
+@app.command()
+def moderate(
+    paths: Annotated[list[Path], typer.Argument(help="Image or video files.")],
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.JSON,
+    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+    context: Annotated[
+        list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
+    ] = None,
+    adapter: Annotated[
+        str | None, typer.Option(help="Also run this custom adapter (images; docs/adapters.md).")
+    ] = None,
+) -> None:
+    """Moderate images and videos; one JSON object per file (exit 1 if any was refused).
+    Videos are reported with their segments."""
+    engine, chosen = loaded_engine(policy)
+    raw_context = _checked_context(chosen, context or [])
+    if adapter:
+        try:
+            engine.adapters.get(adapter)  # an unknown adapter is refused before any file
+        except VigilError as exc:
+            fail(exc)
+    refused = False
+    for path in paths:
+        record = _moderate_file(path, engine, chosen, raw_context, min_confidence, adapter)
+        refused |= "error" in record
+        if output is OutputFormat.JSON:
+            print(json.dumps(record))
+        else:
+            _print_table(record)
+    if refused:
+        raise typer.Exit(1)
+
+
+def _files(root: Path) -> Iterator[Path]:
+    return (path for path in sorted(root.rglob("*")) if path.is_file())
+
+
+@app.command()
+def scan(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    report: Annotated[
+        Path | None, typer.Option(help="Write one JSON object per file here.")
+    ] = None,
+    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=64)] = 8,
+    context: Annotated[
+        list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
+    ] = None,
+) -> None:
+    """Moderate every file under a folder, recursively, and summarise."""
+    engine, chosen = loaded_engine(policy)
+    raw_context = _checked_context(chosen, context or [])
+    files = list(_files(directory))
+    summary = ScanSummary()
+    sink = report.open("w", encoding="utf-8") if report else None
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("scanning", total=len(files))
+            for start in range(0, len(files), batch_size):
+                chunk = files[start : start + batch_size]
+                for path, record, outcome in _scan_chunk(
+                    chunk, engine, chosen, raw_context, min_confidence
+                ):
+                    summary.add(str(path), outcome, min_confidence)
+                    if sink:
+                        sink.write(
+                            json.dumps(record or _outcome_dict(str(path), outcome, min_confidence))
+                        )
+                        sink.write("\n")
+                progress.advance(task, len(chunk))
+    finally:
+        if sink:
+            sink.close()
+    summary.print(Console())
+
+
+def _scan_chunk(
+    chunk: list[Path],
+    engine: ModerationEngine,
+    policy: Policy,
+    context: dict[str, str],
+    floor: float,
+) -> Iterator[tuple[Path, dict[str, Any] | None, ModerationResult | VigilError]]:
+    """Images in one detector batch; videos one by one, reported with their segments."""
+    kinds = {path: video_kind_of(path) for path in chunk}
+    images = [path for path in chunk if kinds[path] is None]
+    outcomes = engine.moderate_batch([path.read_bytes() for path in images], policy, context)
+    yield from ((path, None, outcome) for path, outcome in zip(images, outcomes, strict=True))
+    for path, kind in kinds.items():
+        if kind is None:
+            continue
+        try:
+            report = moderate_video_file(path, kind, engine, policy, context, floor)
+        except VigilError as refusal:
+            yield path, None, refusal
+            continue
+        assert report.result is not None
+        yield path, {"file": str(path), **report_dict(report, floor)}, report.result
+
+
+def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:
+    """``--context KEY=VALUE`` pairs, refused up front if the policy does not accept them."""
+    parsed = parse_pairs(pairs)
+    try:
+        resolve_context(policy, parsed, datetime.now(UTC))
+    except VigilError as exc:
+        fail(exc)
+    return parsed
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True,
+) -> None:
+    """Serve the HTTP API (and run the background worker unless --no-worker)."""
+    import uvicorn
+
+    from vigil.api.app import create_app
+    from vigil.app import build, prepare_storage
+
+    settings = _settings()
+    try:
+        admin_key = prepare_storage(settings)
+        vigil = build(settings)
+    except VigilError as exc:
+        fail(exc)
+    if admin_key:
+        _announce_admin_key(admin_key)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    err.print(f"vigil listening on http://{bind_host}:{bind_port} (docs at /docs)")
+    uvicorn.run(
+        create_app(vigil, run_worker=worker), host=bind_host, port=bind_port, log_level="info"
+    )
+
+
+def _announce_admin_key(key: str) -> None:
+    err.print("[bold]Created the first admin API key. It is shown once; keep it:[/bold]")
+    print(key, flush=True)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, apply migrations, create the first admin key."""
+    from vigil.app import prepare_storage
+
+    try:
+        admin_key = prepare_storage(_settings())
+    except VigilError as exc:
+        fail(exc)
+    if admin_key:
+        _announce_admin_key(admin_key)
+    else:
+        err.print("vigil is initialised (an admin key already exists)")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, uploader or reviewer.")],
+    name: Annotated[str, typer.Option(help="A note to tell keys apart.")] = "",
+    aws: Annotated[
+        bool, typer.Option("--aws", help="An AWS access key pair for the Rekognition API.")
+    ] = False,
+) -> None:
+    """Create an API key; the key is printed alone on the last line (with --aws: the access
+    key id and the secret, separated by one space)."""
+    from vigil.app import prepare_storage
+    from vigil.service.access.keys import create_key, parse_role
+    from vigil.storage.db import Database
+
+    settings = _settings()
+    try:
+        parsed = parse_role(role)
+        prepare_storage(settings)
+    except VigilError as exc:
+        fail(exc)
+    db = Database(settings.resolved_database_url)
+    try:
+        if aws:
+            from vigil.aws.keys import create_aws_key
+
+            pair = create_aws_key(db, parsed, name)
+            key = f"{pair.access_key_id} {pair.secret_access_key}"
+        else:
+            key = create_key(db, parsed, name)
+    finally:
+        db.dispose()
+    kind = "AWS access key pair (id, secret)" if aws else "key"
+    err.print(f"created a {parsed.value} {kind}; it is shown once:")
+    print(key)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting's effective value and where it came from."""
+    table = Table(title="vigil settings")
+    for column in ("Setting", "Value", "Source", "Help"):
+        table.add_column(column)
+    for name, value, source, help_text in describe(_settings()):
+        shown = ",".join(value) if isinstance(value, list) else str(value)
+        cells = (f"VIGIL_{name.upper()}", shown, source, help_text)
+        table.add_row(*(escape(cell) for cell in cells))  # help has [brackets], not markup
+    Console(width=200).print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

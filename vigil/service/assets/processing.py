@@ -1,0 +1,285 @@
+"""Turning a stored upload into a decision: the handler of ``moderate`` jobs.
+
+It is idempotent, as at-least-once delivery requires: only an asset still ``processing`` is
+decided, and the decision is written with a compare-and-set on that status, so a job that
+runs twice (a worker killed after deciding, before completing the job) never produces a
+second, different decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from vigil import taxonomy
+from vigil.errors import VigilError
+from vigil.labels import read_text
+from vigil.media.image import DecodedImage
+from vigil.metrics import DECISIONS
+from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
+from vigil.policy.context import PolicyContext, resolve_context
+from vigil.policy.model import Policy
+from vigil.queue.jobs import Job
+from vigil.service.assets.rows import asset_status, asset_view, run_steps
+from vigil.service.core.audit import audit_row
+from vigil.service.core.events import EVENT_FOR_STATUS, EventPublisher
+from vigil.service.core.status import Status, area_for
+from vigil.service.engine.detection_cache import DetectionCache
+from vigil.service.engine.moderation import ModerationEngine, ModerationResult
+from vigil.service.policies.repository import PolicyRepository
+from vigil.service.policies.shadow import shadow_decision
+from vigil.storage.blobs import Area, BlobStore
+from vigil.storage.db import Database
+from vigil.storage.tables import AssetRow
+
+log = logging.getLogger(__name__)
+
+MODERATE = "moderate"  # the job kind
+
+# Work done in the transaction that records an outcome, when that write wins.
+Also = Callable[[Session], None] | None
+
+
+@dataclass(frozen=True)
+class PolicyChoice:
+    plan: ModerationPlan
+    policy: Policy
+    resolved: PolicyContext
+    context: dict[str, str]
+    shadow: Policy | None  # the shadow candidate, thresholds applied
+
+
+@dataclass
+class _Work:
+    job: Job
+    row: AssetRow
+    image: DecodedImage
+    choice: PolicyChoice
+    chosen: frozenset[str]  # the detectors its policies need
+
+
+class AssetProcessor:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        engine: ModerationEngine,
+        policies: PolicyRepository,
+        events: EventPublisher,
+        cache: DetectionCache,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.engine = engine
+        self.policies = policies
+        self.events = events
+        self.cache = cache
+
+    def process(
+        self, jobs: Sequence[Job], decoded: Mapping[str, DecodedImage] | None = None
+    ) -> list[BaseException | None]:
+        """Decide each job's asset; the images of the batch share detector runs. ``decoded``
+        holds images the caller already decoded (the synchronous upload path)."""
+        outcomes: dict[int, BaseException | None] = {}
+        work: list[_Work] = []
+        for job, row in self._rows(jobs):
+            if row is None or row.status != Status.PROCESSING:
+                outcomes[job.id] = None  # already decided by an earlier delivery
+                continue
+            try:
+                image = (decoded or {}).get(row.id) or self._decode(row)
+                choice = self.policy_choice(row, job.payload)
+            except VigilError as refusal:  # undecodable, or the policy or context is gone
+                self.fail(row, refusal)
+                outcomes[job.id] = None
+            except Exception as failure:  # storage trouble: retried with backoff
+                outcomes[job.id] = failure
+            else:
+                chosen = self.engine.chosen(choice.policy, choice.shadow)
+                work.append(_Work(job, row, image, choice, chosen))
+        if work:
+            images, digests = [w.image for w in work], [w.row.sha256 for w in work]
+            found = self.cache.detect(self.engine, images, digests, [w.chosen for w in work])
+            added = self._adapter_detections(work)
+            for item, detections in zip(work, found, strict=True):
+                outcomes[item.job.id] = self._settle(item, detections, added.get(item.job.id, []))
+        return [outcomes[job.id] for job in jobs]
+
+    def _rows(self, jobs: Sequence[Job]) -> list[tuple[Job, AssetRow | None]]:
+        ids = [str(job.payload["asset_id"]) for job in jobs]
+        with self.db.session() as session:
+            rows = {
+                row.id: row for row in session.scalars(select(AssetRow).where(AssetRow.id.in_(ids)))
+            }
+        return [(job, rows.get(asset_id)) for job, asset_id in zip(jobs, ids, strict=True)]
+
+    def _decode(self, row: AssetRow) -> DecodedImage:
+        return self.engine.decode(self.blobs.get(Area(row.storage_area), row.id))
+
+    def _adapter_detections(self, work: list[_Work]) -> dict[int, list[Any] | BaseException]:
+        """Detections of the custom adapter each upload chose (docs/adapters.md), by job: one
+        run per adapter for the batch, never cached; a failure stands for its uploads."""
+        chosen: dict[str, list[_Work]] = {}
+        for item in work:
+            if name := item.job.payload.get("adapter"):
+                chosen.setdefault(name, []).append(item)
+        added: dict[int, list[Any] | BaseException] = {}
+        for name, items in chosen.items():
+            try:
+                found = self.engine.adapters.get(name).detect([item.image for item in items])
+            except Exception as failure:
+                added.update((item.job.id, failure) for item in items)
+            else:
+                added.update((item.job.id, f) for item, f in zip(items, found, strict=True))
+        return added
+
+    def _settle(
+        self, item: _Work, detections: list[Any], added: list[Any] | BaseException
+    ) -> BaseException | None:
+        try:
+            if isinstance(added, BaseException):
+                raise added
+            self._decide(item, [*detections, *added])
+        except VigilError as refusal:  # the policy is gone, or the context no longer valid
+            self.fail(item.row, refusal)
+        except Exception as failure:
+            log.warning("deciding asset %s failed", item.row.id, exc_info=True)
+            return failure
+        return None
+
+    def _decide(self, item: _Work, detections: list[Any]) -> None:
+        choice = item.choice
+        result = self.engine.decide(
+            item.image, detections, choice.policy, choice.resolved, item.row.sha256, item.chosen
+        )
+        self.record(item.row, choice, result)
+
+    def policy_choice(self, row: AssetRow, payload: Mapping[str, Any]) -> PolicyChoice:
+        """The policy a job's asset is judged by (with its Cloudinary thresholds), the
+        resolved context, and the shadow candidate if one runs."""
+        plan = parse_moderation(row.moderation_mode)
+        chosen, candidate = self.policies.with_shadow(payload["policy"])
+        policy = apply_thresholds(chosen, plan.thresholds)
+        context = dict(payload.get("context") or {})
+        resolved = resolve_context(policy, context, datetime.now(UTC))
+        shadow = apply_thresholds(candidate, plan.thresholds) if candidate is not None else None
+        return PolicyChoice(plan, policy, resolved, context, shadow)
+
+    def record(
+        self, row: AssetRow, choice: PolicyChoice, result: ModerationResult, also: Also = None
+    ) -> None:
+        """Write a machine decision (compare-and-set on ``processing``) with its shadow
+        decision; ``also`` runs in the same transaction when the write wins."""
+        shadow = (
+            shadow_decision(result.labels, choice.shadow, choice.context, row.sha256)
+            if choice.shadow is not None
+            else None
+        )
+        now = datetime.now(UTC)
+        steps = run_steps(choice.plan, result, now)
+        status = asset_status(steps)
+        values = _decided_values(result, steps, status, now)
+        values["shadow_decision"] = shadow.to_dict() if shadow else None
+        self._write(row, status, values, result.decision.reason, now, also)
+        if status is not Status.PENDING:
+            DECISIONS.labels(
+                action=result.decision.action, category=_category(result), by="machine"
+            ).inc()
+
+    def _write(
+        self,
+        row: AssetRow,
+        status: Status,
+        values: dict[str, Any],
+        reason: str,
+        now: datetime,
+        also: Also = None,
+    ) -> None:
+        """Move the blob where the status wants it, then compare-and-set the row."""
+        source, target = Area(row.storage_area), area_for(status)
+        if source is not target:
+            self.blobs.copy(row.id, source, target)
+        with self.db.session() as session:
+            changed = session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.id, AssetRow.status == Status.PROCESSING.value)
+                .values(storage_area=target.value, **values)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return  # another delivery decided first; its decision stands
+            session.add(
+                audit_row(row.id, "system", "moderated", Status.PROCESSING, status, reason, now)
+            )
+            if status.value in EVENT_FOR_STATUS:
+                fresh = session.get(AssetRow, row.id)
+                assert fresh is not None
+                view = asset_view(fresh, self.engine.settings.min_confidence)
+                self.events.publish(session, EVENT_FOR_STATUS[status.value], view)
+            if also is not None:
+                also(session)
+        if source is not target:
+            self.blobs.delete(source, row.id)
+
+    def fail(self, row: AssetRow, refusal: VigilError, also: Also = None) -> None:
+        """The upload can't be processed: record why, and remove its bytes."""
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            changed = session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.id, AssetRow.status == Status.PROCESSING.value)
+                .values(
+                    status=Status.FAILED.value,
+                    error={"code": refusal.code, "message": refusal.message},
+                    updated_at=now,
+                )
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return
+            session.add(
+                audit_row(
+                    row.id,
+                    "system",
+                    "failed",
+                    Status.PROCESSING,
+                    Status.FAILED,
+                    refusal.message,
+                    now,
+                )
+            )
+            if also is not None:
+                also(session)
+        self.blobs.delete(Area(row.storage_area), row.id)
+
+
+def _decided_values(
+    result: ModerationResult, steps: list[dict[str, Any]], status: Status, now: datetime
+) -> dict[str, Any]:
+    image = result.image
+    return {
+        "status": status.value,
+        "format": image.format,
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "moderation_steps": steps,
+        "labels": [label.to_dict() for label in result.labels],
+        "detections": [found.to_dict() for found in result.detections],
+        "text": read_text(result.detections),
+        "content_types": result.content_types,
+        "model_version": result.model_version,
+        "decision": result.decision.to_dict(),
+        "decided_at": now,
+        "updated_at": now,
+    }
+
+
+def _category(result: ModerationResult) -> str:
+    """The top-level category behind the decision, for metrics ("none" if no label did it)."""
+    name = result.decision.label
+    return taxonomy.top_level(name) if name and taxonomy.is_label(name) else "none"

@@ -1,0 +1,42 @@
+"""Audit events: the row a state change writes, and its public shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from vigil.service.core.status import Status
+from vigil.service.core.times import iso
+from vigil.storage.tables import AuditEventRow
+
+
+def audit_row(
+    asset_id: str,
+    actor: str,
+    action: str,
+    before: Status | None,
+    after: Status,
+    reason: str,
+    when: datetime,
+) -> AuditEventRow:
+    return AuditEventRow(
+        asset_id=asset_id,
+        actor=actor,
+        action=action,
+        from_status=before.value if before else None,
+        to_status=after.value,
+        reason=reason,
+        created_at=when,
+    )
+
+
+def audit_view(event: AuditEventRow) -> dict[str, Any]:
+    """One audit event's public shape (an asset's audit, and the audit log)."""
+    return {
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "at": iso(event.created_at),
+    }

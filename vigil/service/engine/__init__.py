@@ -1,0 +1,3 @@
+"""The detection engine: detectors chosen and run, the duplicate cache, adapters, model bundles,
+evaluation.
+"""

@@ -1,0 +1,3 @@
+"""Policies in the database: versions, shadow mode, simulation, threshold suggestions, upload
+presets.
+"""

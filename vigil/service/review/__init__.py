@@ -1,0 +1,3 @@
+"""Human review: queues, items, appeals, the people who review and their accounts, dashboard
+figures.
+"""

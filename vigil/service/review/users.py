@@ -1,0 +1,157 @@
+"""Accounts and sign-in for people: argon2 password hashes, sessions and CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vigil.errors import InvalidCredentials, InvalidParameter, UserExists, UserNotFound
+from vigil.service.access.keys import hash_token
+from vigil.service.core.enums import parse_enum
+from vigil.service.review.people import PersonRole, Reviewer, person
+from vigil.storage.db import Database
+from vigil.storage.tables import UserRow, WebSessionRow
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+# Verified when a username is unknown, so a missing user takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session: who, and the token every form must send back."""
+
+    user_id: str
+    username: str
+    role: PersonRole
+    csrf_token: str
+
+    @property
+    def reviewer(self) -> Reviewer:
+        return person(self.username, self.role)
+
+
+class UserService:
+    def __init__(self, db: Database, session_hours: float) -> None:
+        self.db = db
+        self.session_seconds = session_hours * 3600
+
+    def create(self, username: str, password: str, role: str) -> dict[str, Any]:
+        if not USERNAME.match(username):
+            raise InvalidParameter(
+                "username must be 2-40 characters: lower-case letters, digits, '.', '_' or '-'"
+            )
+        if len(password) < MIN_PASSWORD:
+            raise InvalidParameter(f"password must be at least {MIN_PASSWORD} characters")
+        row = UserRow(
+            id=secrets.token_hex(8),
+            username=username,
+            password_hash=_hasher.hash(password),
+            role=parse_enum(PersonRole, role, "role").value,
+            disabled=False,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            with self.db.session() as session:
+                session.add(row)
+        except IntegrityError:
+            raise UserExists(f"a user named '{username}' already exists") from None
+        return _user_view(row)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.scalars(select(UserRow).order_by(UserRow.username))
+            return [_user_view(row) for row in rows]
+
+    def set_disabled(self, username: str, disabled: bool) -> dict[str, Any]:
+        with self.db.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise UserNotFound(f"no user named '{username}'")
+            row.disabled = disabled
+            if disabled:  # signing someone out is the point of disabling them
+                session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+            return _user_view(row)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> tuple[str, SignedIn]:
+        """A new session's cookie token and its details; one refusal for every failure, so
+        it does not tell which usernames exist."""
+        with self.db.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+        if not _verify(row.password_hash if row else _DUMMY_HASH, password) or row is None:
+            raise InvalidCredentials("wrong username or password")
+        if row.disabled:
+            raise InvalidCredentials("wrong username or password")
+        token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
+        with self.db.session() as session:
+            # Sessions that ran out are of no use to anyone: sweep them on each sign-in.
+            session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
+            if _hasher.check_needs_rehash(row.password_hash):
+                rehashed = _hasher.hash(password)
+                session.execute(
+                    update(UserRow).where(UserRow.id == row.id).values(password_hash=rehashed)
+                )
+            session.add(
+                WebSessionRow(
+                    token_hash=hash_token(token),
+                    user_id=row.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + self.session_seconds,
+                )
+            )
+        return token, SignedIn(row.id, row.username, PersonRole(row.role), csrf)
+
+    def session(self, token: str | None) -> SignedIn | None:
+        """The live session behind a cookie, or None (unknown, expired, user disabled)."""
+        if not token:
+            return None
+        with self.db.session() as session:
+            found = session.execute(
+                select(WebSessionRow, UserRow)
+                .join(UserRow, UserRow.id == WebSessionRow.user_id)
+                .where(WebSessionRow.token_hash == hash_token(token))
+            ).first()
+        if found is None:
+            return None
+        stored, user = found
+        if stored.expires_at < time.time() or user.disabled:
+            return None
+        return SignedIn(user.id, user.username, PersonRole(user.role), stored.csrf_token)
+
+    def sign_out(self, token: str | None) -> None:
+        if token:
+            with self.db.session() as session:
+                session.execute(
+                    delete(WebSessionRow).where(WebSessionRow.token_hash == hash_token(token))
+                )
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _user_view(row: UserRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "role": row.role,
+        "disabled": row.disabled,
+        "created_at": row.created_at.isoformat(),
+    }
