@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,gesture]'
+	$(BIN)/pip install --quiet -e '.[test,gesture,objects-large,clip]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

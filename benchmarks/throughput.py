@@ -3,9 +3,10 @@
 On the same generated images (crops, resizes and flips of scikit-image's sample photos, all
 distinct: no two within the near-duplicate cache's perceptual-hash distance), it measures:
 
-(a) vigil's full default detector set in-process (``ModerationEngine.moderate_batch`` in
-    batches of ``--batch``), under the default policy (the on-demand ``gesture`` detector runs,
-    ``text`` does not) and under ``strict`` (``text`` runs too, behind its gate);
+(a) vigil in-process (``ModerationEngine.moderate_batch`` in batches of ``--batch``): the
+    previous default detector set (nsfw, nudity, graphic, gesture) and the current one under
+    the default policy, in the same run (``ratio_new_default_vs_previous_default``; the current
+    default runs ``text`` behind its gate), then the current set under ``strict``;
 (b) vigil over HTTP with storage: `vigil serve` (its worker inside) in a fresh data dir, each
     image POSTed to ``/v1/assets?async=true`` from ``--clients`` threads, timed until every
     asset is decided; then a second pass re-uploading the same images (the duplicate cache);
@@ -45,6 +46,9 @@ from vigil.settings import Settings
 
 IN_PROCESS = "(a) vigil in-process, default detectors"
 IN_PROCESS_STRICT = "(a) same, strict policy (OCR on demand)"
+IN_PROCESS_PREVIOUS = "(a) previous default set, default policy"
+# The default detector set before objects, symbols and the default's text bands.
+PREVIOUS_DEFAULT = ["nsfw", "nudity", "graphic", "gesture"]
 HTTP = "(b) vigil HTTP + storage, distinct images"
 REUPLOAD = "(b) vigil HTTP, same images again (cache)"
 NUDENET = "(c) nudenet NudeDetector().detect"
@@ -84,9 +88,13 @@ def rate(action: Callable[[], object], count: int) -> float:
 
 
 def in_process(
-    paths: Sequence[Path], batch: int, policy_name: str = "default"
+    paths: Sequence[Path],
+    batch: int,
+    policy_name: str = "default",
+    detectors: list[str] | None = None,
 ) -> Callable[[], object]:
-    engine = ModerationEngine(Settings())
+    settings = Settings() if detectors is None else Settings(detectors=detectors)
+    engine = ModerationEngine(settings)
     engine.load()
     policy = PolicyStore().get(policy_name)
     bodies = [path.read_bytes() for path in paths]
@@ -166,6 +174,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure (median)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="skip the HTTP server and the peers"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="vigil-throughput-"))
     paths = generate(folder / "images", args.images, args.seed, Settings().cache_phash_distance)
@@ -177,8 +188,13 @@ def main() -> None:
             figures.setdefault(name, []).append(rate(action, len(paths)))
         print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
 
+    measure(IN_PROCESS_PREVIOUS, in_process(paths, args.batch, detectors=PREVIOUS_DEFAULT))
     measure(IN_PROCESS, in_process(paths, args.batch))
     measure(IN_PROCESS_STRICT, in_process(paths, args.batch, "strict"))
+    ratio = statistics.median(figures[IN_PROCESS]) / statistics.median(figures[IN_PROCESS_PREVIOUS])
+    print(f"ratio_new_default_vs_previous_default={ratio:.2f}", flush=True)
+    if args.in_process_only:
+        return
     for run in range(args.repeat):  # a fresh server and data dir per run: no cache carried over
         env = {**os.environ, "VIGIL_DATA_DIR": str(folder / f"data-{run}")}
         server = start_vigil_serve(env)

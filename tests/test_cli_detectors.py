@@ -20,6 +20,8 @@ def test_lists_the_builtins_without_loading_them(tmp_path: Path) -> None:
         "nsfw",
         "nudity",
         "graphic",
+        "objects",
+        "symbols",
         "gesture",
         "text",
     }

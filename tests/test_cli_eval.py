@@ -57,7 +57,8 @@ def test_json_report_plot_and_refused_files(tmp_path: Path) -> None:
     assert report["review_share"] == 0.25
     assert [item["code"] for item in report["refused"]] == ["FileUnreadable"]
     top = report["curves"]["Explicit"][0]
-    assert top[0] > 80 and top[1:] == [1.0, 1.0]  # the wheel scores highest
+    # the wheel scores highest; fusion lowers NudeNet's unbacked region, still into review
+    assert top[0] >= 50 and top[1:] == [1.0, 1.0]
     with Image.open(tmp_path / "pr.png") as plot:
         assert plot.format == "PNG" and plot.size == (1000, 640)
 

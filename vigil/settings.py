@@ -49,8 +49,9 @@ class Settings(BaseSettings):
         80, description="Shortest side accepted, in pixels (ImageTooSmall below)."
     )
     detectors: Annotated[list[str], NoDecode] = Field(
-        ["nsfw", "nudity", "graphic", "gesture", "text"],
-        description="Enabled detectors, comma-separated (nsfw, nudity, graphic, gesture, text, "
+        ["nsfw", "nudity", "graphic", "objects", "symbols", "gesture", "text"],
+        description="Enabled detectors, comma-separated (nsfw, nudity, graphic, objects, "
+        "symbols, gesture, text, "
         "or any installed plugin's name; `vigil detectors` lists them). gesture and text run "
         "only for uploads whose policy acts on their labels.",
     )
@@ -61,6 +62,13 @@ class Settings(BaseSettings):
     )
     inference_threads: int = Field(
         0, description="onnxruntime intra-op threads per model; 0 lets onnxruntime decide."
+    )
+    fusion: bool = Field(
+        True,
+        description="Let detectors corroborate one another before labels are built: a "
+        "NudeNet region the whole-image classifiers do not back, or a whole-image Explicit "
+        "with no exposed region, is lowered (docs/detectors.md#fusion). Raw detections are "
+        "kept either way.",
     )
     parallel_detectors: bool = Field(
         True,

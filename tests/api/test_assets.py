@@ -32,6 +32,8 @@ def test_health_and_readiness(client: TestClient) -> None:
         "nsfw",
         "nudity",
         "graphic",
+        "objects",
+        "symbols",
         "gesture",
         "text",
     }

@@ -21,15 +21,25 @@ from vigil.app import Vigil
 from vigil.notify.signing import verify
 from vigil.service.access.principal import Role
 from vigil.service.engine.moderation import ModerationEngine
+from vigil.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def unfused(policy_dir: Path) -> ModerationEngine:
+    """Fusion off: the colour wheel's NudeNet false positive (Explicit, unbacked by the
+    whole-image classifiers) is these tests' Explicit trigger."""
+    loaded = ModerationEngine(Settings(policy_dir=policy_dir, fusion=False))
+    loaded.load()
+    return loaded
 
 
 @pytest.fixture
-def stack(tmp_path: Path, engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
+def stack(tmp_path: Path, unfused: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
     with (
         smtp_server() as smtp,
         running_vigil(
             tmp_path,
-            engine,
+            unfused,
             policy_dir,
             webhook_allow_private=True,
             smtp_host="127.0.0.1",

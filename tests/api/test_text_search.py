@@ -66,7 +66,8 @@ def test_text_read_is_stored_shown_and_searchable(api: Api) -> None:
 
 
 def test_ocr_does_not_run_when_the_policy_has_no_text_band(api: Api) -> None:
-    asset = upload(api, sign("BUY WEED NOW"), "default")
+    # review-all acts on Explicit only (the default policy now reads text: Extremist Text).
+    asset = upload(api, sign("BUY WEED NOW"), "review-all")
     assert asset["text_detections"] == []
     assert "text@" not in asset["model_version"]
     assert asset["id"] not in search(api, "weed")

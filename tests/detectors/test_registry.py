@@ -16,7 +16,7 @@ from vigil.errors import DetectorFailed, InvalidParameter
 
 
 def test_builtin_names() -> None:
-    assert set(BUILTIN) == {"nsfw", "nudity", "graphic", "gesture", "text"}
+    assert set(BUILTIN) == {"nsfw", "nudity", "graphic", "gesture", "text", "objects", "symbols"}
 
 
 def test_builds_in_the_order_asked_and_loads_all() -> None:

@@ -25,13 +25,18 @@ from vigil.media.image import DecodedImage
 
 
 class CountingDetector(TextDetector):
-    """The real detector, counting how often the full OCR runs."""
+    """The real detector, counting how often the full OCR and the gate's model run."""
 
     ocr_calls = 0
+    model_calls = 0
 
     def read_lines(self, image: Image.Image) -> list[TextLine]:
         self.ocr_calls += 1
         return super().read_lines(image)
+
+    def model_pixels(self, view: np.ndarray) -> int:
+        self.model_calls += 1
+        return super().model_pixels(view)
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +142,37 @@ def test_no_text_gives_nothing_and_the_gate_skips_the_ocr(
     assert not detector.likely_text(Image.fromarray(photo_array(name)))
 
 
+def gradient_image() -> DecodedImage:
+    ramp = np.linspace(0, 255, 800, dtype=np.float32)
+    row = np.stack([ramp, 255 - ramp, np.full_like(ramp, 60)], axis=-1)
+    return decoded(np.repeat(row[np.newaxis], 600, axis=0).astype(np.uint8))
+
+
+def test_the_quick_check_rules_out_plain_images_without_the_model(
+    detector: CountingDetector,
+) -> None:
+    before = detector.ocr_calls, detector.model_calls
+    assert detector.detect([gradient_image()]) == [[]]
+    assert (detector.ocr_calls, detector.model_calls) == before
+
+
+def test_a_photo_the_quick_check_cannot_rule_out_goes_to_the_model(
+    detector: CountingDetector,
+) -> None:
+    # A cat's fur and whiskers have sharp edges in rows: the quick check lets the photo
+    # through, and the model finds no text in it.
+    before = detector.model_calls
+    assert not detector.likely_text(Image.fromarray(photo_array("chelsea")))
+    assert detector.model_calls == before + 1
+
+
+def test_with_the_quick_check_off_the_model_always_runs(detector: CountingDetector) -> None:
+    unchecked = CountingDetector(threads=1, gate_quick=False)
+    unchecked._engine, unchecked._gate = detector._engine, detector._gate
+    assert not unchecked.likely_text(gradient_image().pixels)
+    assert unchecked.model_calls == 1
+
+
 def test_text_passes_the_gate(detector: CountingDetector) -> None:
     before = detector.ocr_calls
     detector.detect([with_text("Happy birthday", 18, "chelsea")])
@@ -209,6 +245,7 @@ def test_extra_terms_are_matched(detector: CountingDetector) -> None:
         ({"gate_side": 10}, "gate_side must be a whole number"),
         ({"gate_min_pixels": "many"}, "gate_min_pixels must be a whole number"),
         ({"gate": "yes"}, "must be true/false"),
+        ({"gate_quick": 1}, "gate, gate_quick and upside_down must be true/false"),
         ({"min_line_score": 2}, "min_line_score must be a number from 0 to 1"),
         ({"max_side": 1.5}, "max_side must be a whole number"),
         ({"colour": "red"}, "Unknown text detector option"),
@@ -227,6 +264,11 @@ def test_detect_before_load_is_refused() -> None:
 
 
 def test_the_registry_builds_it_with_options() -> None:
-    [built] = build_detectors(["text"], 1, {"text": {"gate": False, "gate_side": 320}})
+    options = {"text": {"gate": False, "gate_quick": False, "gate_side": 320}}
+    [built] = build_detectors(["text"], 1, options)
     assert isinstance(built, TextDetector)
-    assert (built.options.gate, built.options.gate_side) == (False, 320)
+    assert (built.options.gate, built.options.gate_quick, built.options.gate_side) == (
+        False,
+        False,
+        320,
+    )

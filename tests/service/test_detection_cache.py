@@ -128,7 +128,8 @@ def test_a_policy_needing_more_detectors_runs_only_the_missing_ones(
     first = upload(api, coffee_jpeg(), "block-all")  # no gesture
     vigil.processor.cache.recent = RecentDetections(16, 2)  # the database lends this time
     second = upload(api, coffee_jpeg(), "default")
-    assert counted.chosen[-1] == {"gesture"}  # only the detector the first upload lacked
+    # only the on-demand detectors the first upload lacked (the default policy reads text)
+    assert counted.chosen[-1] == {"gesture", "text"}
     assert "gesture@" in second["model_version"] and "gesture@" not in first["model_version"]
     with vigil.db.session() as session:
         rows = [session.get(AssetRow, asset["id"]) for asset in (first, second)]

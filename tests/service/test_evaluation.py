@@ -75,10 +75,10 @@ def test_category_actions_follow_the_policy_bands() -> None:
             Detection("Exposed Buttocks or Anus", 83.0, "nudity"),  # Explicit: review 50-85
             Detection("Explicit", 3.0, "nsfw"),
             Detection("Exposed Male Nipple", 99.0, "nudity"),  # ignored by the default policy
-            Detection("Weapons", 95.0, "plugin"),  # Violence: block at 90
+            Detection("Weapons", 95.0, "plugin"),  # Weapons: review only, never blocked
         ]
     )
-    assert category_actions(labels, policy) == {"Explicit": "review", "Violence": "block"}
+    assert category_actions(labels, policy) == {"Explicit": "review", "Violence": "review"}
     assert category_scores(labels) == {
         "Explicit": 83.0,
         "Non-Explicit Nudity of Intimate parts and Kissing": 99.0,

@@ -48,10 +48,12 @@ def test_stored_detections_rebuild_the_same_labels_and_decision(engine: Moderati
     from vigil.detectors.base import Detection
     from vigil.labels import build_labels
     from vigil.policy.evaluate import evaluate
+    from vigil.service.engine.fusion import fuse
 
     result = engine.moderate(astronaut_jpeg(), DEFAULT)
     stored = [Detection.from_dict(found.to_dict()) for found in result.detections]
-    rebuilt = build_labels(stored)
+    ran = {detector.name for detector in engine.detectors}
+    rebuilt = build_labels(fuse(stored, ran).detections)
     assert [(lab.name, round(lab.confidence, 2)) for lab in rebuilt] == [
         (lab.name, round(lab.confidence, 2)) for lab in result.labels
     ]

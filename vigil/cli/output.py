@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vigil.errors import InvalidParameter, VigilError
 from vigil.service.access.principal import Principal, Role
@@ -34,7 +35,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 def fail(exc: VigilError) -> NoReturn:
     """Print a refusal with its stable code and exit with status 2."""
-    err.print(f"[red]error[/red] {exc.code}: {exc.message}", markup=True, highlight=False)
+    # The message is escaped: a refusal that names `vigil[clip]` must not lose its brackets.
+    shown = escape(f"{exc.code}: {exc.message}")
+    err.print(f"[red]error[/red] {shown}", markup=True, highlight=False)
     raise typer.Exit(2)
 
 

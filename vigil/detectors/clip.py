@@ -59,7 +59,8 @@ class ClipDetector:
         if missing:
             raise DetectorFailed(
                 f"The model in {self._model.directory} has no text embedding for "
-                f"{', '.join(map(repr, missing))}; add them to prompts.json and "
+                f"{', '.join(map(repr, missing))}; embed them with `vigil models "
+                f"embed-prompts {self._model.directory.name}` or add them to prompts.json and "
                 "text_embeddings.npy (docs/clip.md)."
             )
         return np.stack([self._model.text[prompt] for prompt in prompts])

@@ -16,7 +16,7 @@ GROUP = "vigil.detectors"
 
 # The detectors vigil ships. They are registered in vigil's own pyproject.toml under the same
 # entry-point group a third party's plugin uses; this tuple only names them.
-BUILTIN: tuple[str, ...] = ("nsfw", "nudity", "graphic", "gesture", "text")
+BUILTIN: tuple[str, ...] = ("nsfw", "nudity", "graphic", "gesture", "text", "objects", "symbols")
 
 State = Literal["pending", "loaded", "failed"]
 

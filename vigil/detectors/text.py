@@ -1,8 +1,10 @@
 """Offensive text in images: lines read with RapidOCR (PP-OCR models shipped in its wheel),
 matched against term lists (docs/text.md).
 
-OCR is slow, so a cheap pass of the text-detection model at low resolution (the gate) decides
-first whether an image is likely to hold text at all; only then does the full OCR run.
+OCR is slow, so a gate decides first whether an image is likely to hold text at all; only then
+does the full OCR run. The gate has two stages: a quick check for edges grouped like lines of
+text (``text_gate``, a few ms), then, for images it cannot rule out, a pass of the
+text-detection model at low resolution.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rapidocr import RapidOCR
 from vigil import taxonomy
 from vigil.detectors.base import TEXT_LINE, Box, Detection
 from vigil.detectors.onnx import create_session, package_model, package_version, require
+from vigil.detectors.text_gate import fit, may_hold_text
 from vigil.detectors.text_terms import (
     CATEGORY_LABELS,
     Term,
@@ -68,6 +71,8 @@ class TextOptions:
     """The detector's options (docs/text.md, "Options"), checked."""
 
     gate: bool = True
+    # The quick check before the gate's model (vigil.detectors.text_gate).
+    gate_quick: bool = True
     gate_side: int = 640
     gate_scale: float = 0.4
     gate_min_pixels: int = 32
@@ -79,8 +84,11 @@ class TextOptions:
     upside_down: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.gate, bool) or not isinstance(self.upside_down, bool):
-            raise DetectorFailed("The text detector's gate and upside_down must be true/false.")
+        flags = (self.gate, self.gate_quick, self.upside_down)
+        if not all(isinstance(flag, bool) for flag in flags):
+            raise DetectorFailed(
+                "The text detector's gate, gate_quick and upside_down must be true/false."
+            )
         _check_int("gate_side", self.gate_side, 64, 2048)
         _check_int("gate_min_pixels", self.gate_min_pixels, 1, 1_000_000)
         _check_int("max_side", self.max_side, 64, 8192)
@@ -143,8 +151,12 @@ class TextDetector:
         return self.detections(self.read_lines(image))
 
     def likely_text(self, image: Image.Image) -> bool:
-        """The gate: whether the low-resolution text map has enough text-like pixels."""
-        return self.gate_pixels(image) >= self.options.gate_min_pixels
+        """The gate: the quick check, then whether the model's low-resolution text map has
+        enough text-like pixels."""
+        view = self.gate_view(image)
+        if self.options.gate_quick and not may_hold_text(view):
+            return False
+        return self.model_pixels(view) >= self.options.gate_min_pixels
 
     def gate_side_for(self, image: Image.Image) -> int:
         """The gate's longest side: ``gate_side``, or ``gate_scale`` of a larger image's, so
@@ -152,10 +164,20 @@ class TextDetector:
         scaled = min(GATE_MAX_SIDE, round(max(image.width, image.height) * self.options.gate_scale))
         return max(self.options.gate_side, scaled)
 
+    def gate_view(self, image: Image.Image) -> np.ndarray:
+        """The image as both stages of the gate see it: RGB uint8, fitted inside
+        ``gate_side_for`` (each side a multiple of 32, as the model needs)."""
+        return fit(image, *det_size(image, self.gate_side_for(image)))
+
     def gate_pixels(self, image: Image.Image) -> int:
-        """How many pixels of the gate's text map are probably in lines of text."""
+        """How many pixels of the gate model's text map are probably in lines of text (the
+        model alone, without the quick check)."""
+        return self.model_pixels(self.gate_view(image))
+
+    def model_pixels(self, view: np.ndarray) -> int:
+        """``gate_pixels`` of a ``gate_view``."""
         session = require(self._gate, self.name)
-        batch = det_input(image, self.gate_side_for(image))
+        batch = det_batch(view)
         try:
             output = session.run(None, {session.get_inputs()[0].name: batch})[0]
         except Exception as exc:  # onnxruntime's errors have no useful common base class
@@ -228,18 +250,26 @@ def _require_engine(engine: RapidOCR | None) -> RapidOCR:
     return engine
 
 
-def det_input(image: Image.Image, side: int) -> np.ndarray:
-    """The image fitted inside ``side`` (each side a multiple of 32), normalised, BGR NCHW."""
+def det_size(image: Image.Image, side: int) -> tuple[int, int]:
+    """The width and height of ``image`` fitted inside ``side``, each a multiple of 32."""
     scale = side / max(image.width, image.height)
     width = max(32, round(image.width * scale / 32) * 32)
     height = max(32, round(image.height * scale / 32) * 32)
-    # Box-shrink a large upload first: a filtered resize from 12 MP costs about 50 ms more.
-    factor = max(image.width, image.height) // (2 * side)
-    source = image.reduce(factor) if factor > 1 else image
-    small = source.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
-    pixels = np.asarray(small, dtype=np.float32)[:, :, ::-1] / 255.0
-    normalised = (pixels - _DET_MEAN) / _DET_STD
-    return np.ascontiguousarray(normalised.transpose(2, 0, 1)[np.newaxis], dtype=np.float32)
+    return width, height
+
+
+def det_batch(view: np.ndarray) -> np.ndarray:
+    """An RGB uint8 image as the detection model takes it: normalised, BGR, NCHW float32."""
+    # (pixel - 127.5) / 127.5 is PP-OCR's (pixel / 255 - 0.5) / 0.5, in one pass.
+    scale, mean = 1 / (255 * _DET_STD), 255 * _DET_MEAN
+    size = (view.shape[1], view.shape[0])
+    batch = cv2.dnn.blobFromImage(view, scale, size, (mean, mean, mean), swapRB=True)
+    return np.asarray(batch, dtype=np.float32)
+
+
+def det_input(image: Image.Image, side: int) -> np.ndarray:
+    """The image fitted inside ``side`` (each side a multiple of 32), normalised, BGR NCHW."""
+    return det_batch(fit(image, *det_size(image, side)))
 
 
 def _lines(result: Any, width: int, height: int) -> list[TextLine]:

@@ -47,7 +47,7 @@ class AssetRow(Base):
     content_types: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Every line of text OCR read, one per line (0014): what `GET /v1/assets?text=` searches.
     text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    model_version: Mapped[str] = mapped_column(String(200), default="")
+    model_version: Mapped[str] = mapped_column(Text, default="")
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     shadow_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     upload_preset: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -273,10 +273,18 @@ def _decided_values(
         "text": read_text(result.detections),
         "content_types": result.content_types,
         "model_version": result.model_version,
-        "decision": result.decision.to_dict(),
+        "decision": _decision_view(result),
         "decided_at": now,
         "updated_at": now,
     }
+
+
+def _decision_view(result: ModerationResult) -> dict[str, Any]:
+    """The stored decision, with what fusion changed (shown by ``explain``)."""
+    view = result.decision.to_dict()
+    if result.fusion:
+        view["fusion"] = [adjustment.to_dict() for adjustment in result.fusion]
+    return view
 
 
 def _category(result: ModerationResult) -> str:

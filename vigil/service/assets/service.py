@@ -25,6 +25,7 @@ from vigil.service.core.enums import parse_enum
 from vigil.service.core.events import DECIDED, EventPublisher
 from vigil.service.core.status import ABORTED, Mode, Status, area_for
 from vigil.service.core.times import iso
+from vigil.service.engine.fusion import describe
 from vigil.service.engine.moderation import ModerationEngine
 from vigil.service.policies.repository import PolicyRepository
 from vigil.storage.blobs import Area, BlobStore
@@ -127,6 +128,8 @@ class AssetService:
             sentences.append(f"It was uploaded with moderation={asset['moderation_mode']}.")
         else:
             sentences.append(explain_decision(decision))
+            if decision.get("fusion"):
+                sentences.append(describe(decision["fusion"]))
             sentences.extend(_manual_sentence(asset))
         for event in self.audit(asset_id, who):
             if event["action"] == "override":

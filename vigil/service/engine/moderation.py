@@ -24,6 +24,7 @@ from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
 from vigil.service.engine.adapters import Adapters
 from vigil.service.engine.detector_demand import acted_on_any, wanted
+from vigil.service.engine.fusion import Adjustment, fuse
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class ModerationResult:
     decision: Decision
     sha256: str  # of the uploaded bytes: the asset's digest and the QA-sample key
     content_types: list[dict[str, Any]] = field(default_factory=list)
+    fusion: list[Adjustment] = field(default_factory=list)  # confidences fusion lowered
 
     def to_dict(self, min_confidence: float) -> dict[str, Any]:
         """The public JSON shape shared by `vigil moderate` and ``POST /v1/moderate``."""
@@ -53,6 +55,7 @@ class ModerationResult:
             "TextDetections": text_detections(self.detections),
             "ModerationModelVersion": self.model_version,
             "ContentTypes": self.content_types,
+            "Fusion": [adjustment.to_dict() for adjustment in self.fusion],
             "decision": self.decision.to_dict(),
         }
 
@@ -209,10 +212,14 @@ class ModerationEngine:
     ) -> ModerationResult:
         """Labels from one image's detections, and the policy's decision on them; ``chosen``
         names the detectors that ran (``None``: all)."""
-        labels = build_labels(detections)
+        ran = chosen if chosen is not None else {d.name for d in self.detectors}
+        fused = fuse(detections, ran, enabled=self.settings.fusion)
+        labels = build_labels(fused.detections)
         decision = evaluate(labels, policy, context=context, sample_key=sha256)
         version = self.version_of(chosen)
-        return ModerationResult(image, labels, detections, version, decision, sha256)
+        return ModerationResult(
+            image, labels, detections, version, decision, sha256, fusion=fused.adjustments
+        )
 
     def _decode_or_refusal(self, data: bytes) -> DecodedImage | VigilError:
         try:

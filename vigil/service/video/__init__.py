@@ -1,2 +1,2 @@
-"""Video moderation: sampled frames through the engine, segments, stored results, the job handler.
-"""
+"""Video moderation: sampled frames through the engine, segments, stored results, the job
+handler."""

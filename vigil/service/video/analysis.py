@@ -23,6 +23,7 @@ from vigil.media.video import Frame, FrameSource, Sampling, VideoMetadata
 from vigil.media.video_formats import VideoKind
 from vigil.policy.context import PolicyContext
 from vigil.policy.model import Policy
+from vigil.service.engine.fusion import fuse
 from vigil.service.engine.moderation import ModerationEngine, ModerationResult
 from vigil.service.video.segments import FrameLabels, Segment, merge_segments
 from vigil.settings import Settings
@@ -174,7 +175,9 @@ class VideoAnalyzer:
             held = state.best.get(key)
             if held is None or found.confidence > held.confidence:
                 state.best[key] = found
-        return above(build_labels(detections), self.settings.min_confidence)
+        ran = {detector.name for detector in self.engine.detectors}
+        fused = fuse(detections, ran, enabled=self.settings.fusion).detections
+        return above(build_labels(fused), self.settings.min_confidence)
 
     def _certainly_blocked(
         self,

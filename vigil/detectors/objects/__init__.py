@@ -1,0 +1,2 @@
+"""The objects detector: ImageNet classes from EfficientNet-Lite weights, converted to ONNX
+without PyTorch (docs/objects.md)."""
