@@ -37,15 +37,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# Classes as the detector reports them (vigil/detectors/symbols/detector.py), by symbol kind.
-NAZI = "Nazi Party"
-WHITE_SUPREMACY = "White Supremacy"
-KIND_LABELS: dict[str, str] = {
-    "swastika": NAZI,
-    "sig_runes": NAZI,
-    "celtic_cross": WHITE_SUPREMACY,
-    "wolfsangel": WHITE_SUPREMACY,
-}
+from vigil.detectors.symbols.detector import SYMBOL_LABELS
+
+# Classes as the detector reports them, by symbol kind.
+KIND_LABELS: dict[str, str] = SYMBOL_LABELS
 KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 
 # scikit-image sample photos, split between the recipes so that the held-out one sees others.
