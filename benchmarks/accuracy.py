@@ -41,6 +41,7 @@ from vigil import taxonomy  # noqa: E402
 from vigil.detectors.base import Detection  # noqa: E402
 from vigil.errors import VigilError  # noqa: E402
 from vigil.labels import build_labels  # noqa: E402
+from vigil.media.image import DecodedImage  # noqa: E402
 from vigil.policy.context import resolve_context  # noqa: E402
 from vigil.policy.evaluate import evaluate  # noqa: E402
 from vigil.policy.loader import PolicyStore  # noqa: E402
@@ -128,18 +129,21 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def measure(engine: ModerationEngine, items: list[tuple[str, bytes]], batch: int) -> dict:  # type: ignore[type-arg]
+Tallies = dict[tuple[str, str, bool], Tally]
+
+
+def measure(engine: ModerationEngine, items: list[tuple[str, bytes]], batch: int) -> Tallies:
     store = PolicyStore()
     policies = {name: store.get(name) for name in POLICIES}
     contexts = {
         name: resolve_context(policy, {}, datetime.now(UTC)) for name, policy in policies.items()
     }
-    tallies: dict[tuple[str, str, bool], Tally] = defaultdict(Tally)
+    tallies: Tallies = defaultdict(Tally)
     ran = {detector.name for detector in engine.detectors}
     for start in range(0, len(items), batch):
-        chunk = [item for item in items[start : start + batch] if _decodable(engine, item)]
-        images = [engine.decode(payload) for _, payload in chunk]
-        found = engine.detect(images)
+        decoded = [(item, _decoded(engine, item)) for item in items[start : start + batch]]
+        chunk = [item for item, image in decoded if image is not None]
+        found = engine.detect([image for _, image in decoded if image is not None])
         for (group, payload), detections in zip(chunk, found, strict=True):
             key = hashlib.sha256(payload).hexdigest()
             for fused in (False, True):
@@ -152,15 +156,14 @@ def measure(engine: ModerationEngine, items: list[tuple[str, bytes]], batch: int
     return tallies
 
 
-def _decodable(engine: ModerationEngine, item: tuple[str, bytes]) -> bool:
-    """Whether vigil accepts the image at all; refusals (a few sample photos are under the
-    80-pixel minimum) are counted apart and left out of the shares."""
+def _decoded(engine: ModerationEngine, item: tuple[str, bytes]) -> DecodedImage | None:
+    """The decoded image, or None when vigil refuses it (a few sample photos are under the
+    80-pixel minimum): refusals are printed and left out of the shares."""
     try:
-        engine.decode(item[1])
+        return engine.decode(item[1])
     except VigilError as refusal:
         print(f"  refused ({refusal.code}) in {item[0]}", flush=True)
-        return False
-    return True
+        return None
 
 
 def _labels_input(detections: list[Detection], ran: set[str], fused: bool) -> list[Detection]:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+from tests.servers import loopback_http
 
 REPO = "vigil-tests/tiny-clip"
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -150,11 +151,5 @@ def serve(root: Path) -> Iterator[tuple[str, list[str]]]:
     """A hub over ``root/{owner}/{name}/{revision}/{path}``: (its address, requests seen)."""
     seen: list[str] = []
     handler = type("Hub", (_Hub,), {"root": root, "seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_http(handler) as url:
+        yield url, seen

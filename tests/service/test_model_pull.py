@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.detectors.tiny_clip import GREY, write_bundle
+from tests.servers import loopback_http
 from vigil.cli.main import app
 from vigil.detectors.clip import ClipDetector
 from vigil.errors import InvalidParameter, ModelChecksumMismatch, ModelDownloadFailed
@@ -33,14 +33,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real HTTP server over a folder holding a tiny bundle: (base URL, folder)."""
     folder = write_bundle(tmp_path / "published")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", folder
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_http(functools.partial(_Quiet, directory=str(folder))) as url:
+        yield url, folder
 
 
 def bundle(base: str, folder: Path, name: str = "tiny") -> dict[str, ModelSource]:
