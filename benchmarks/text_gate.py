@@ -16,7 +16,7 @@ times both gates on those everyday photos (JPEG/PNG, decoded as intake does) and
 median time and the share each lets through to OCR: most such photos have no text, some do.
 
 Run: .venv/bin/python benchmarks/text_gate.py [--text 120] [--plain 60] [--seed 7] [--threads 2]
-     [--photos DIR] [--photo-limit N]
+     [--photos DIR] [--photo-limit N] [--precision int8|fp32]
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from skimage import data
 
 from vigil.detectors.base import TEXT_LINE, Detection
-from vigil.detectors.text import TextDetector, edges, line_pixels
+from vigil.detectors.quantize import PRECISIONS
+from vigil.detectors.text import DEFAULT_PRECISION, TextDetector, edges, line_pixels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
 
@@ -358,9 +359,10 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=PHOTOS, help="a folder of photos")
     parser.add_argument("--photo-limit", type=int, default=0, help="at most this many (0: all)")
     parser.add_argument("--misses", action="store_true", help="print the term images missed")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION)
     args = parser.parse_args()
     items = samples(args.text, args.plain, args.seed)
-    detector = TextDetector(threads=args.threads)
+    detector = TextDetector(threads=args.threads, precision=args.precision)
     detector.load()
     with_terms = sum(bool(s.label) for s in items)
     text = sum(s.has_text for s in items)

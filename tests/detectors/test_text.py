@@ -30,13 +30,13 @@ class CountingDetector(TextDetector):
     ocr_calls = 0
     model_calls = 0
 
-    def read_lines(self, image: Image.Image) -> list[TextLine]:
+    def read_lines(self, image: Image.Image, text_map: np.ndarray | None = None) -> list[TextLine]:
         self.ocr_calls += 1
-        return super().read_lines(image)
+        return super().read_lines(image, text_map)
 
-    def model_pixels(self, view: np.ndarray) -> int:
+    def text_map(self, batch: np.ndarray) -> np.ndarray:
         self.model_calls += 1
-        return super().model_pixels(view)
+        return super().text_map(batch)
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +249,7 @@ def test_extra_terms_are_matched(detector: CountingDetector) -> None:
         ({"min_line_score": 2}, "min_line_score must be a number from 0 to 1"),
         ({"max_side": 1.5}, "max_side must be a whole number"),
         ({"colour": "red"}, "Unknown text detector option"),
+        ({"precision": "int4"}, "precision must be one of fp32, int8"),
         ({"extra_terms": {"insults": ["x"]}}, "Unknown term category 'insults'"),
         ({"terms_dir": "/nowhere/at/all"}, "not a directory"),
     ],
@@ -272,3 +273,29 @@ def test_the_registry_builds_it_with_options() -> None:
         False,
         320,
     )
+
+
+def test_the_gate_runs_in_int8_by_default_and_fp32_reads_the_same(
+    detector: CountingDetector,
+) -> None:
+    assert detector.version.endswith("+gate-map+int8")
+    full = TextDetector(threads=1, precision="fp32")
+    full.load()
+    assert full.version.endswith("+gate-map")
+    image = with_text("cocaine for sale", 40, "coffee")
+    for reader in (full, detector):
+        [found] = reader.detect([image])
+        assert labels(found).keys() == {"Drug Sales"}
+
+
+def test_lines_are_read_in_the_gates_boxes_without_a_second_detection_pass(
+    detector: CountingDetector,
+) -> None:
+    image = with_text("Happy birthday", 40, "chelsea")
+    text_map = detector.gate(image.pixels)
+    assert text_map is not None
+    [line] = detector.read_lines(image.pixels, text_map)
+    assert line.text == "Happy birthday"
+    # Drawn at x=30, y=40 on the 451x300 cat photo.
+    assert line.box.left == pytest.approx(30 / 451, abs=0.03)
+    assert line.box.top == pytest.approx(40 / 300, abs=0.05)

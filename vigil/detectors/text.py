@@ -20,10 +20,18 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageDraw, ImageFont
 from rapidocr import RapidOCR
+from rapidocr.ch_ppocr_det.main import TextDetector as RapidTextDetector
+from rapidocr.ch_ppocr_det.utils import DBPostProcess
 
 from vigil import taxonomy
 from vigil.detectors.base import TEXT_LINE, Box, Detection
 from vigil.detectors.onnx import create_session, package_model, package_version, require
+from vigil.detectors.quantize import (
+    calibration_table,
+    check_precision,
+    quantized_model,
+    with_precision,
+)
 from vigil.detectors.text_gate import fit, may_hold_text
 from vigil.detectors.text_terms import (
     CATEGORY_LABELS,
@@ -40,6 +48,11 @@ DET_MODEL = "models/PP-OCRv6_det_small.onnx"
 REC_MODEL = "models/PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
+# How lines are found behind the gate: in the boxes of the gate's own text map. Part of the
+# version, so the duplicate cache never reuses results read the older way (a second pass).
+READING = "gate-map"
+# The gate model's default precision (docs/text.md, "Speed").
+DEFAULT_PRECISION = "int8"
 # A match that took leetspeak or repeated letters is less certain than the plain word.
 FUZZY_SCALE = 0.85
 # The gate counts pixels of the low-resolution text map at or above this probability, in
@@ -82,6 +95,8 @@ class TextOptions:
     # three times slower there.
     max_side: int = 1280
     upside_down: bool = False
+    # The gate's model (whose text map also gives the line boxes): int8 or fp32.
+    precision: str = DEFAULT_PRECISION
 
     def __post_init__(self) -> None:
         flags = (self.gate, self.gate_quick, self.upside_down)
@@ -94,6 +109,7 @@ class TextOptions:
         _check_int("max_side", self.max_side, 64, 8192)
         _check_fraction("min_line_score", self.min_line_score)
         _check_fraction("gate_scale", self.gate_scale)
+        check_precision(self.precision, "text")
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -127,36 +143,60 @@ class TextDetector:
             self.options = TextOptions(**options)
         except TypeError as exc:
             raise DetectorFailed(f"Unknown text detector option: {exc}") from exc
-        self.version = f"rapidocr=={package_version(PACKAGE)}"
+        version = f"rapidocr=={package_version(PACKAGE)}+{READING}"
+        self.version = with_precision(version, self.options.precision)
         self.threads = threads
         self.terms: list[Term] = compile_terms(load_term_lists(terms_dir, extra_terms))
         self._engine: RapidOCR | None = None
         self._gate: ort.InferenceSession | None = None
+        # RapidOCR's own post-processing of a text map into line boxes, with its defaults.
+        self._boxes = DBPostProcess(
+            thresh=0.3, box_thresh=0.5, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
+        )
 
     def load(self) -> None:
         if self._engine is not None:
             return
         det = package_model(PACKAGE, DET_MODEL)
         self._engine = _build_engine(det, self.threads, self.options)
-        self._gate = create_session(det, self.threads, name="the text gate model")
+        self._gate = create_session(self.gate_model(det), self.threads, name="the text gate model")
         self.read_lines(_sample_image())  # loads the recogniser now, not on the first upload
+
+    def gate_model(self, det: Path) -> Path:
+        """The detection model the gate runs: the packaged one, or its int8 variant."""
+        if self.options.precision == "fp32":
+            return det
+        return quantized_model(det, calibration_table("text-det"))
 
     def detect(self, images: Sequence[DecodedImage]) -> list[list[Detection]]:
         return [self.detect_one(image.pixels) for image in images]
 
     def detect_one(self, image: Image.Image) -> list[Detection]:
-        """The text lines and term matches of one RGB image (none when the gate says no text)."""
-        if self.options.gate and not self.likely_text(image):
+        """The text lines and term matches of one RGB image (none when the gate says no text).
+        Behind the gate, the lines are read in the boxes of the gate's own text map: the
+        detection model runs once per image, not again at a higher resolution."""
+        if not self.options.gate:
+            return self.detections(self.read_lines(image))
+        text_map = self.gate(image)
+        if text_map is None:
             return []
-        return self.detections(self.read_lines(image))
+        return self.detections(self.read_lines(image, text_map))
 
     def likely_text(self, image: Image.Image) -> bool:
-        """The gate: the quick check, then whether the model's low-resolution text map has
-        enough text-like pixels."""
+        """Whether the gate lets the image through to recognition."""
+        return self.gate(image) is not None
+
+    def gate(self, image: Image.Image) -> np.ndarray | None:
+        """The gate: the quick check, then whether the model's text map of the ``gate_view``
+        has enough text-like pixels. Returns that map when it has, else ``None``."""
         view = self.gate_view(image)
         if self.options.gate_quick and not may_hold_text(view):
-            return False
-        return self.model_pixels(view) >= self.options.gate_min_pixels
+            return None
+        batch = det_batch(view)
+        text_map = self.text_map(batch)
+        if line_pixels(text_map, edges(batch)) < self.options.gate_min_pixels:
+            return None
+        return text_map
 
     def gate_side_for(self, image: Image.Image) -> int:
         """The gate's longest side: ``gate_side``, or ``gate_scale`` of a larger image's, so
@@ -169,29 +209,46 @@ class TextDetector:
         ``gate_side_for`` (each side a multiple of 32, as the model needs)."""
         return fit(image, *det_size(image, self.gate_side_for(image)))
 
-    def gate_pixels(self, image: Image.Image) -> int:
-        """How many pixels of the gate model's text map are probably in lines of text (the
-        model alone, without the quick check)."""
-        return self.model_pixels(self.gate_view(image))
-
-    def model_pixels(self, view: np.ndarray) -> int:
-        """``gate_pixels`` of a ``gate_view``."""
+    def text_map(self, batch: np.ndarray) -> np.ndarray:
+        """The detection model's text-probability map (2-D) of a ``det_batch``."""
         session = require(self._gate, self.name)
-        batch = det_batch(view)
         try:
             output = session.run(None, {session.get_inputs()[0].name: batch})[0]
         except Exception as exc:  # onnxruntime's errors have no useful common base class
             raise DetectorFailed(f"The text detector's gate failed: {exc}") from exc
-        return line_pixels(np.asarray(output)[0, 0], edges(batch))
+        text_map: np.ndarray = np.asarray(output)[0, 0]
+        return text_map
 
-    def read_lines(self, image: Image.Image) -> list[TextLine]:
-        """Full OCR: every line read with at least ``min_line_score``."""
+    def read_lines(self, image: Image.Image, text_map: np.ndarray | None = None) -> list[TextLine]:
+        """Every line read with at least ``min_line_score``: in the boxes of ``text_map`` (the
+        gate's), or with RapidOCR's own detection pass when there is none."""
         engine = _require_engine(self._engine)
+        bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
         try:
-            result = engine(np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1]))
+            if text_map is None:
+                return _lines(engine(bgr), image.width, image.height)
+            return self._read_boxes(engine, bgr, text_map)
         except Exception as exc:  # RapidOCR raises its own assorted errors
             raise DetectorFailed(f"The text detector's OCR failed: {exc}") from exc
-        return _lines(result, image.width, image.height)
+
+    def _read_boxes(
+        self, engine: RapidOCR, bgr: np.ndarray, text_map: np.ndarray
+    ) -> list[TextLine]:
+        """The lines in the boxes DB post-processing finds in ``text_map``, scaled to ``bgr``."""
+        height, width = bgr.shape[:2]
+        boxes, _ = self._boxes(text_map[np.newaxis, np.newaxis], (height, width))
+        if len(boxes) == 0:
+            return []
+        boxes = RapidTextDetector.sorted_boxes(boxes)
+        crops = engine.crop_text_regions(bgr, boxes)
+        if self.options.upside_down:
+            crops, _ = engine.cls_and_rotate(crops)
+        read = engine.recognize_txt(crops)
+        return [
+            TextLine(str(text).strip(), float(score), _box(np.asarray(points), width, height))
+            for points, text, score in zip(boxes, read.txts or (), read.scores, strict=False)
+            if float(score) >= self.options.min_line_score and str(text).strip()
+        ]
 
     def detections(self, lines: Sequence[TextLine]) -> list[Detection]:
         """A ``TEXT_LINE`` per line, then a detection per term matched in it."""
