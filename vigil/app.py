@@ -81,8 +81,10 @@ class Vigil:
         """What each kind of job runs; moderation waits until the models are loaded."""
         ready = lambda: self.engine.ready  # noqa: E731
         return {
-            MODERATE: Handler(self.processor.process, ready=ready),
-            MODERATE_VIDEO: Handler(self.video_processor.process, ready=ready),
+            MODERATE: Handler(self.processor.process, ready=ready, dead=self.processor.abandon),
+            MODERATE_VIDEO: Handler(
+                self.video_processor.process, ready=ready, dead=self.video_processor.abandon
+            ),
             WEBHOOK_JOB: Handler(one_at_a_time(self.webhooks.deliver)),
             ALERT_JOB: Handler(one_at_a_time(self.alerts.send)),
         }
@@ -138,7 +140,9 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         size=settings.cache_size,
         phash_distance=settings.cache_phash_distance,
     )
-    processor = AssetProcessor(db, blobs, engine, policies, events, cache)
+    processor = AssetProcessor(
+        db, blobs, engine, policies, events, cache, budget_seconds=settings.image_budget_seconds
+    )
     videos = VideoProcessor(db, blobs, processor, events, settings)
     uploads = UploadService(settings, db, blobs, engine, policies, queue, processor, events, videos)
     assets = AssetService(db, blobs, engine, policies, events)

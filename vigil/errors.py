@@ -231,3 +231,52 @@ class ModelChecksumMismatch(VigilError):
     """A downloaded model file's sha256 is not the one vigil's registry pins."""
 
     code, status = "ModelChecksumMismatch", 502
+
+
+class RequestTooLarge(VigilError):
+    """A request body over its route's limit, refused before or while it streams in."""
+
+    code, status = "RequestTooLarge", 413
+
+
+class TimeBudgetExceeded(VigilError):
+    """A job ran past its time budget (VIGIL_IMAGE_BUDGET_SECONDS, or for a video twice its
+    duration plus VIGIL_VIDEO_BUDGET_SECONDS); its asset fails and the worker goes on."""
+
+    code, status = "TimeBudgetExceeded", 422
+
+
+# --- hash lists (docs/hashlists.md) ---------------------------------------------------------
+
+
+class InvalidHash(VigilError):
+    """Not a PDQ hash (64 hexadecimal characters), or a malformed line of a hash-list file."""
+
+    code, status = "InvalidHash", 400
+
+
+class LowQualityHash(VigilError):
+    """An image too flat or blank for its PDQ hash to mean anything (below the quality floor)."""
+
+    code, status = "LowQualityHash", 422
+
+
+class HashListNotFound(VigilError):
+    code, status = "HashListNotFound", 404
+
+
+class HashListExists(VigilError):
+    code, status = "HashListExists", 409
+
+
+class HashNotInList(VigilError):
+    code, status = "HashNotInList", 404
+
+
+class HashListProtected(VigilError):
+    """The built-in ``rejected`` and ``approved`` lists can be emptied but not deleted."""
+
+    code, status = "HashListProtected", 409
+
+
+# --- end hash lists -------------------------------------------------------------------------

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         20 * 1024 * 1024, description="Largest upload accepted, in bytes (ImageTooLarge above)."
     )
+    max_request_bytes: int = Field(
+        1024 * 1024,
+        description="Largest request body of routes that take no upload (policies, JSON, "
+        "console forms), in bytes (RequestTooLarge above).",
+    )
     max_pixels: int = Field(
         50_000_000, description="Largest image accepted, in pixels, checked before decoding."
     )
@@ -118,6 +123,19 @@ class Settings(BaseSettings):
         False, description="Stop analysing a video once one frame is certainly blocked."
     )
     video_batch_size: int = Field(16, description="Video frames sent to the detectors at once.")
+    image_budget_seconds: float = Field(
+        60.0,
+        description="Time budget of an image's job; past it the asset fails with "
+        "TimeBudgetExceeded and the worker goes on.",
+    )
+    video_budget_seconds: float = Field(
+        60.0,
+        description="Time budget of a video's job beyond VIDEO_BUDGET_FACTOR times its "
+        "duration; past it the asset fails with TimeBudgetExceeded.",
+    )
+    video_budget_factor: float = Field(
+        2.0, description="Seconds of a video job's budget per second of the video."
+    )
 
     blob_url: str = Field(
         "", description="Blob store: empty for the local directory, or s3://bucket[/prefix]."

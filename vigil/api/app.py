@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 
 from vigil import __version__
 from vigil.api import errors
+from vigil.api.body_limit import BodyLimit
+from vigil.api.last_resort import LastResort
 from vigil.api.routes_alerts import router as alerts_router
 from vigil.api.routes_appeals import router as appeals_router
 from vigil.api.routes_archive import router as archive_router
@@ -53,6 +55,10 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.state.vigil = vigil
     app.state.load_error = None
     errors.install(app)
+    # Added last, so outermost: an unexpected error anywhere, the body limit included,
+    # still answers in the error shape on a connection that stays open.
+    app.add_middleware(BodyLimit, vigil=vigil)
+    app.add_middleware(LastResort)
     app.include_router(assets_router)
     app.include_router(videos_router)
     app.include_router(simulation_router)  # before policies: /suggest is not a policy name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, UploadFile
+from fastapi import Depends, Header, Path, Query, Request, UploadFile
 
 from vigil.app import Vigil
 from vigil.errors import EmptyFile, ImageTooLarge
@@ -18,11 +18,21 @@ def get_vigil(request: Request) -> Vigil:
 
 
 VigilDep = Annotated[Vigil, Depends(get_vigil)]
+# Ids, versions and indexes are 64-bit integers in the database: a larger number would
+# overflow the driver (a 500) instead of matching nothing, so it is refused as a parameter.
+INT64_MAX = 2**63 - 1
+PathInt = Annotated[int, Path(ge=0, le=INT64_MAX)]
+QueryInt = Annotated[int | None, Query(ge=0, le=INT64_MAX)]
+PRINCIPAL_STATE = "principal"  # request.state's name for a principal checked before the body
 
 
 def get_principal(
-    vigil: VigilDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, vigil: VigilDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
+    # The body-limit middleware checked the key of requests with a body before reading it.
+    checked = getattr(request.state, PRINCIPAL_STATE, None)
+    if isinstance(checked, Principal):
+        return checked
     return authenticate(vigil.db, authorization)
 
 

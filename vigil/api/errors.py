@@ -47,14 +47,8 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "InternalError", "vigil hit an unexpected error; see its log")
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(VigilError, _vigil_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
-    app.add_exception_handler(Exception, _unexpected)

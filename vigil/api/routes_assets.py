@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
-from vigil.errors import InvalidParameter
+from vigil.policy.context import context_from_json
 from vigil.service.assets.uploads import UploadRequest
 from vigil.service.policies.presets import UploadOptions
 
@@ -27,22 +26,10 @@ def context_fields(
 ) -> dict[str, str]:
     """The policy context a request carries, as a JSON object and/or single fields (which
     win); keys left out take the policy's defaults."""
-    merged = _context_object(context_json) if context_json else {}
+    merged = context_from_json(context_json) if context_json else {}
     given = {"region": region, "audience": audience, "surface": surface, "trust": trust}
     merged.update({key: value for key, value in given.items() if value is not None})
     return merged
-
-
-def _context_object(text: str) -> dict[str, str]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameter(f"context is not valid JSON: {exc}") from None
-    if not isinstance(document, dict) or not all(
-        isinstance(value, str) for value in document.values()
-    ):
-        raise InvalidParameter('context must be a JSON object of strings, e.g. {"region": "DE"}')
-    return {str(key): value for key, value in document.items()}
 
 
 ContextDep = Annotated[dict[str, str], Depends(context_fields)]

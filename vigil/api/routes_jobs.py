@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.deps import PathInt, PrincipalDep, VigilDep
 from vigil.service.access.principal import Role, require_role
 
 router = APIRouter(prefix="/v1/jobs")
@@ -37,12 +37,12 @@ def requeue_dead(vigil: VigilDep, who: PrincipalDep, kind: str | None = None) ->
 
 
 @router.get("/{job_id}", summary="One job")
-def get_job(vigil: VigilDep, who: PrincipalDep, job_id: int) -> dict[str, Any]:
+def get_job(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> dict[str, Any]:
     require_role(who, Role.ADMIN)
     return vigil.queue.get(job_id)
 
 
 @router.post("/{job_id}/requeue", summary="Requeue a dead job with fresh attempts")
-def requeue(vigil: VigilDep, who: PrincipalDep, job_id: int) -> dict[str, Any]:
+def requeue(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> dict[str, Any]:
     require_role(who, Role.ADMIN)
     return vigil.queue.requeue(job_id)

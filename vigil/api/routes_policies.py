@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
-from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.deps import INT64_MAX, PathInt, PrincipalDep, QueryInt, VigilDep
 from vigil.api.policy_body import policy_text
 from vigil.service.access.principal import Role, require_role
 from vigil.service.policies.shadow import shadow_report as report_shadow
@@ -40,13 +40,16 @@ def list_versions(vigil: VigilDep, _who: PrincipalDep, name: str) -> dict[str, A
 
 
 @router.get("/{name}/versions/{version}", summary="One version, with its source")
-def get_version(vigil: VigilDep, _who: PrincipalDep, name: str, version: int) -> dict[str, Any]:
+def get_version(vigil: VigilDep, _who: PrincipalDep, name: str, version: PathInt) -> dict[str, Any]:
     return vigil.policies.describe(name, version)
 
 
 @router.post("/{name}/activate", summary="Make a version the active one")
 def activate(
-    vigil: VigilDep, who: PrincipalDep, name: str, version: Annotated[int, Body(embed=True)]
+    vigil: VigilDep,
+    who: PrincipalDep,
+    name: str,
+    version: Annotated[int, Body(embed=True, ge=0, le=INT64_MAX)],
 ) -> dict[str, Any]:
     require_role(who, Role.ADMIN)
     return vigil.policies.activate(name, version, who.key_id)
@@ -59,7 +62,9 @@ def rollback(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
 
 
 class ShadowRequest(BaseModel):
-    version: int | None = Field(None, description="The version to shadow; null stops shadowing.")
+    version: int | None = Field(
+        None, ge=0, le=INT64_MAX, description="The version to shadow; null stops shadowing."
+    )
 
 
 @router.put("/{name}/shadow", summary="Evaluate a version in shadow on live traffic")
@@ -72,7 +77,7 @@ def set_shadow(
 
 @router.get("/{name}/shadow/report", summary="Where the shadow's decisions differ")
 def shadow_report(
-    vigil: VigilDep, who: PrincipalDep, name: str, version: int | None = None
+    vigil: VigilDep, who: PrincipalDep, name: str, version: QueryInt = None
 ) -> dict[str, Any]:
     require_role(who, Role.ADMIN, Role.REVIEWER)
     vigil.policies.describe(name)  # PolicyNotFound for an unknown name

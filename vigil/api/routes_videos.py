@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.deps import PathInt, PrincipalDep, VigilDep
 from vigil.service.video.results import MAX_RESULTS, PageRequest
 
 router = APIRouter(prefix="/v1/assets")
@@ -30,6 +30,6 @@ def video_moderation(
     "/{asset_id}/video/thumbnails/{index}",
     summary="A flagged segment's blurred still (reviewers and admins)",
 )
-def video_thumbnail(vigil: VigilDep, who: PrincipalDep, asset_id: str, index: int) -> Response:
+def video_thumbnail(vigil: VigilDep, who: PrincipalDep, asset_id: str, index: PathInt) -> Response:
     jpeg = vigil.videos.thumbnail(asset_id, index, who)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

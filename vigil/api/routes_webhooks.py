@@ -3,9 +3,9 @@ checks the role)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
@@ -38,7 +38,10 @@ def instance_secret(vigil: VigilDep, who: PrincipalDep) -> dict[str, str]:
 
 @router.get("/deliveries", summary="The delivery log, newest first")
 def list_deliveries(
-    vigil: VigilDep, who: PrincipalDep, status: str | None = None, limit: int = 50
+    vigil: VigilDep,
+    who: PrincipalDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     return {"deliveries": vigil.webhooks.deliveries(who, status=status, limit=limit)}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -16,8 +17,8 @@ from starlette.exceptions import HTTPException
 from vigil.app import Vigil
 from vigil.aws.errors import aws_error_response, aws_response
 from vigil.aws.keys import identity
-from vigil.aws.rekognition import RekognitionService
-from vigil.aws.sigv4 import SignedRequest, access_key_of, verify
+from vigil.aws.rekognition import MAX_IMAGE_BYTES, RekognitionService
+from vigil.aws.sigv4 import SignedRequest, access_key_of, claimed_access_key, verify
 from vigil.errors import InvalidParameter, VigilError
 from vigil.service.access.principal import Principal
 
@@ -26,6 +27,9 @@ router = APIRouter()
 
 TARGET_PREFIX = "RekognitionService."
 SERVICE = "rekognition"
+# The largest body a Rekognition call needs: Image.Bytes arrives base64-encoded (4/3 of its
+# size) inside the JSON, plus room for the other fields.
+MAX_BODY_BYTES = MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024
 
 
 @router.post("/", include_in_schema=False)
@@ -66,6 +70,13 @@ def _authenticate(vigil: Vigil, signed: SignedRequest) -> Principal:
     found = identity(vigil.db, access_key_of(signed))
     verify(signed, lambda _key: found.secret, SERVICE)
     return found.principal
+
+
+def known_caller(vigil: Vigil, headers: Mapping[str, str]) -> Principal:
+    """The principal of the access key id a request claims, from its headers alone, so an
+    unknown key is refused before the body is read; the signature, which covers the body, is
+    verified later by the route. ``headers`` names are lower case."""
+    return identity(vigil.db, claimed_access_key(headers)).principal
 
 
 def _json(body: bytes) -> dict[str, Any]:

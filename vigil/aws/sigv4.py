@@ -61,7 +61,13 @@ class _Authorization:
 
 def access_key_of(request: SignedRequest) -> str:
     """The access key id the request claims, before anything is verified."""
-    return _parse(request).credential.access_key_id
+    return claimed_access_key(request.headers)
+
+
+def claimed_access_key(headers: Mapping[str, str]) -> str:
+    """The access key id in an ``Authorization`` header (names in lower case): known from
+    the headers alone, so a request can be refused before its body is read."""
+    return _parse_header(headers.get("authorization", "")).credential.access_key_id
 
 
 def verify(
@@ -117,7 +123,11 @@ def canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
 
 
 def _parse(request: SignedRequest) -> _Authorization:
-    header = request.headers.get("authorization", "").strip()
+    return _parse_header(request.headers.get("authorization", ""))
+
+
+def _parse_header(header: str) -> _Authorization:
+    header = header.strip()
     if not header:
         raise MissingAuthenticationToken("Missing Authentication Token")
     match = _AUTH.match(header)

@@ -203,7 +203,9 @@ class PyAVSource:
 def _opened(path: Path) -> Iterator[Any]:
     """``av.open`` with FFmpeg's failures turned into refusals a person understands."""
     try:
-        container = av.open(str(path), mode="r")
+        # Tags are text for people, never decisions: bytes that are not UTF-8 (a WebM
+        # written in Latin-1) are replaced rather than failing the whole video.
+        container = av.open(str(path), mode="r", metadata_errors="replace")
     except av.FFmpegError as error:
         raise CorruptVideo(
             f"The file could not be read as a video ({_describe(error)}); it may be "

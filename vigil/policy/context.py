@@ -4,6 +4,7 @@ raw values are checked against what a policy expects."""
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ CONTEXT_KEYS: tuple[str, ...] = ("region", "audience", "surface", "trust")
 AUDIENCES: tuple[str, ...] = ("under_13", "13_17", "adult")
 DEFAULT_TRUST: tuple[str, ...] = ("new", "normal", "trusted")
 CONTENT_TYPES: frozenset[str] = frozenset({"Animated", "Illustrated"})
+
+# A request's context is four short keys: these caps are far above what it needs and far
+# below what makes parsing costly (a deeply nested JSON exhausts Python's recursion).
+MAX_CONTEXT_JSON_CHARS = 4096
+MAX_CONTEXT_VALUE_CHARS = 256
 
 _REGION = re.compile(r"[A-Z]{2}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -129,3 +135,29 @@ def _checked(policy: Policy, key: ContextKey, given: str) -> str:
     if problem:
         raise InvalidParameter(f"context '{key.name}' for policy '{policy.name}': {problem}")
     return value
+
+
+def context_from_json(text: str) -> dict[str, str]:
+    """A context sent as one JSON object of strings, e.g. ``{"region": "DE"}``; anything
+    longer than MAX_CONTEXT_JSON_CHARS, nested or not an object of strings is refused."""
+    if len(text) > MAX_CONTEXT_JSON_CHARS:
+        raise InvalidParameter(f"context is at most {MAX_CONTEXT_JSON_CHARS} characters")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidParameter(f"context is not valid JSON: {_brief(exc)}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(value, str) for value in document.values()
+    ):
+        raise InvalidParameter('context must be a JSON object of strings, e.g. {"region": "DE"}')
+    return {str(key): value for key, value in document.items()}
+
+
+def check_context_sizes(context: Mapping[str, str]) -> None:
+    """InvalidParameter for a value longer than any context key's value can be."""
+    if any(len(str(value)) > MAX_CONTEXT_VALUE_CHARS for value in context.values()):
+        raise InvalidParameter(f"a context value is at most {MAX_CONTEXT_VALUE_CHARS} characters")
+
+
+def _brief(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

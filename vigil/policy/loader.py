@@ -15,6 +15,12 @@ from vigil.policy.parsing import parse_categories, parse_qa_sample, parse_trigge
 from vigil.policy.parsing_context import parse_context, parse_rules
 from vigil.policy.sources import policy_sources
 
+# A policy nests a few levels (rules, their conditions, lists of values). PyYAML builds
+# documents recursively, so a deeper one exhausts Python's stack: it is refused first.
+MAX_DEPTH = 32
+_OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
 TOP_LEVEL_KEYS = frozenset(
     {"name", "description", "context", "categories", "rules", "review_triggers", "qa_sample"}
 )
@@ -68,8 +74,33 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     )
 
 
+def yaml_from_json(text: str, source: str = "the body") -> str:
+    """A policy sent as JSON, as the YAML text every version is stored in (JSON is YAML, so
+    errors come with line and column)."""
+    try:
+        _check_depth(text, source)
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidPolicy(f"{source} is not valid JSON: {exc}") from exc
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _check_depth(text: str, source: str) -> None:
+    """InvalidPolicy past MAX_DEPTH, from the parser's flat stream of events: nothing
+    recursive runs before the depth is known."""
+    depth = 0
+    for event in yaml.parse(text, Loader=PolicyYamlLoader):
+        if isinstance(event, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidPolicy(f"{source}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, _CLOSES):
+            depth -= 1
+
+
 def _load_yaml(text: str, source: str) -> dict[str, Any]:
     try:
+        _check_depth(text, source)
         document = yaml.load(text, Loader=PolicyYamlLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

@@ -22,6 +22,9 @@ from vigil.queue.jobs import Job, JobQueue, JobState
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Job]], list[BaseException | None]]
+# Called with a job that failed its last attempt and the error it failed with, so whatever
+# the job was working on reaches a final state instead of waiting for a job that is dead.
+DeadHandler = Callable[[Job, str], None]
 
 
 def _always() -> bool:
@@ -34,6 +37,7 @@ class Handler:
     # Jobs of this kind are claimed only while it is ready (models loaded, for example), so
     # a worker that is still starting doesn't burn their attempts.
     ready: Callable[[], bool] = field(default=_always)
+    dead: DeadHandler | None = None
 
 
 def one_at_a_time(handle: Callable[[Job], None]) -> BatchHandler:
@@ -172,6 +176,17 @@ class QueueWorker:
         label = "dead" if state is JobState.DEAD else "retry"
         JOB_SECONDS.labels(kind=job.kind, outcome=label).observe(elapsed)
         log.warning("job %d (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, message)
+        if state is JobState.DEAD:
+            self._bury(job, message)
+
+    def _bury(self, job: Job, message: str) -> None:
+        dead = self.handlers[job.kind].dead
+        if dead is None:
+            return
+        try:
+            dead(job, message)
+        except Exception:  # the job stays dead either way; a requeue tries it all again
+            log.exception("job %d (%s): recording its end failed", job.id, job.kind)
 
 
 class WorkerPool:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
-from vigil.api.deps import VigilDep
+from vigil.api.deps import PathInt, VigilDep
 from vigil.errors import InvalidCredentials, VigilError
 from vigil.service.review.service import ReviewService
 from vigil.web.preview import preview
@@ -188,7 +188,7 @@ def media(vigil: VigilDep, person: PersonDep, item_id: str) -> Response:
 
 
 @router.get("/items/{item_id}/thumbnails/{index}")
-def thumbnail(vigil: VigilDep, person: PersonDep, item_id: str, index: int) -> Response:
+def thumbnail(vigil: VigilDep, person: PersonDep, item_id: str, index: PathInt) -> Response:
     item = vigil.review.get(person.reviewer, item_id)
     data = vigil.videos.thumbnail(item["asset_id"], index, person.reviewer.principal)
     return Response(data, media_type="image/jpeg", headers=NO_STORE)

@@ -28,6 +28,7 @@ from vigil.policy.model import Policy
 from vigil.queue.jobs import Job
 from vigil.service.assets.rows import asset_status, asset_view, run_steps
 from vigil.service.core.audit import audit_row
+from vigil.service.core.budget import Deadline
 from vigil.service.core.events import EVENT_FOR_STATUS, EventPublisher
 from vigil.service.core.status import Status, area_for
 from vigil.service.engine.detection_cache import DetectionCache
@@ -73,7 +74,10 @@ class AssetProcessor:
         policies: PolicyRepository,
         events: EventPublisher,
         cache: DetectionCache,
+        *,
+        budget_seconds: float = 60.0,
     ) -> None:
+        self.budget_seconds = budget_seconds  # of a batch of image jobs
         self.db = db
         self.blobs = blobs
         self.engine = engine
@@ -88,12 +92,15 @@ class AssetProcessor:
         holds images the caller already decoded (the synchronous upload path)."""
         outcomes: dict[int, BaseException | None] = {}
         work: list[_Work] = []
+        # One budget for the batch: its images share the detector runs, so they share time.
+        deadline = Deadline(self.budget_seconds)
         for job, row in self._rows(jobs):
             if row is None or row.status != Status.PROCESSING:
                 outcomes[job.id] = None  # already decided by an earlier delivery
                 continue
             try:
                 image = (decoded or {}).get(row.id) or self._decode(row)
+                deadline.check("decoding the image")
                 choice = self.policy_choice(row, job.payload)
             except VigilError as refusal:  # undecodable, or the policy or context is gone
                 self.fail(row, refusal)
@@ -108,8 +115,23 @@ class AssetProcessor:
             found = self.cache.detect(self.engine, images, digests, [w.chosen for w in work])
             added = self._adapter_detections(work)
             for item, detections in zip(work, found, strict=True):
-                outcomes[item.job.id] = self._settle(item, detections, added.get(item.job.id, []))
+                outcomes[item.job.id] = self._settle(
+                    item, detections, added.get(item.job.id, []), deadline
+                )
         return [outcomes[job.id] for job in jobs]
+
+    def abandon(self, job: Job, error: str) -> None:
+        """The job failed its last attempt with an unexpected error (``error``, kept in the
+        job for admins): the asset fails with InternalError, so it leaves ``processing``."""
+        row = self.processing_row(job)
+        if row is not None:
+            self.fail(row, gave_up(job))
+
+    def processing_row(self, job: Job) -> AssetRow | None:
+        """The job's asset while it is still ``processing``; None once it was decided."""
+        with self.db.session() as session:
+            row = session.get(AssetRow, str(job.payload["asset_id"]))
+        return row if row is not None and row.status == Status.PROCESSING else None
 
     def _rows(self, jobs: Sequence[Job]) -> list[tuple[Job, AssetRow | None]]:
         ids = [str(job.payload["asset_id"]) for job in jobs]
@@ -140,13 +162,18 @@ class AssetProcessor:
         return added
 
     def _settle(
-        self, item: _Work, detections: list[Any], added: list[Any] | BaseException
+        self,
+        item: _Work,
+        detections: list[Any],
+        added: list[Any] | BaseException,
+        deadline: Deadline,
     ) -> BaseException | None:
         try:
             if isinstance(added, BaseException):
                 raise added
+            deadline.check("running the detectors")
             self._decide(item, [*detections, *added])
-        except VigilError as refusal:  # the policy is gone, or the context no longer valid
+        except VigilError as refusal:  # the policy is gone, the context invalid, time up
             self.fail(item.row, refusal)
         except Exception as failure:
             log.warning("deciding asset %s failed", item.row.id, exc_info=True)
@@ -255,6 +282,15 @@ class AssetProcessor:
             if also is not None:
                 also(session)
         self.blobs.delete(Area(row.storage_area), row.id)
+
+
+def gave_up(job: Job) -> VigilError:
+    """The refusal an asset fails with when its job ran out of attempts on an unexpected
+    error; its message names no internals, which stay in the job's ``last_error``."""
+    return VigilError(
+        f"vigil could not process this upload in {job.attempts} attempts (job {job.id}); "
+        "the server log says why"
+    )
 
 
 def _decided_values(

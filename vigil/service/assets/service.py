@@ -107,7 +107,12 @@ class AssetService:
                 f"asset {asset_id} is {row.status}; only approved assets are delivered"
             )
         refuse_if_archived(row)  # after the status check: uploaders learn nothing more
-        return self.blobs.get(Area(row.storage_area), row.id), row.mime
+        if row.status == Status.FAILED:  # processing removed the bytes of a failed upload
+            raise AssetNotDeliverable(f"asset {asset_id} failed; its bytes were removed")
+        try:
+            return self.blobs.get(Area(row.storage_area), row.id), row.mime
+        except FileNotFoundError:
+            raise AssetNotDeliverable(f"the bytes of asset {asset_id} are gone") from None
 
     def audit(self, asset_id: str, who: Principal) -> list[dict[str, Any]]:
         self.visible_row(asset_id, who)

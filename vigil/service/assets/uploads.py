@@ -367,8 +367,10 @@ class UploadService:
     def _run_inline(self, job: Job, asset_id: str, image: DecodedImage | None) -> None:
         decoded = {asset_id: image} if image is not None else {}
         handlers = {
-            MODERATE: Handler(lambda jobs: self.processor.process(jobs, decoded)),
-            MODERATE_VIDEO: Handler(self.videos.process),
+            MODERATE: Handler(
+                lambda jobs: self.processor.process(jobs, decoded), dead=self.processor.abandon
+            ),
+            MODERATE_VIDEO: Handler(self.videos.process, dead=self.videos.abandon),
         }
         worker = QueueWorker(self.queue, handlers, self._lease_keeper(), name=worker_name(-1))
         worker.process([job])

@@ -9,6 +9,10 @@ from vigil.errors import InvalidParameter
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Days a window may name: a default window reaches DEFAULT_DAYS back from its last day and
+# its end one day past it, which date arithmetic cannot do near year 1 or 9999.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ def window(since: str | None, until: str | None, today: date | None = None) -> W
 
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidParameter(f"{name} must be a date as YYYY-MM-DD, got '{text}'") from None
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidParameter(f"{name} must be a day from {EARLIEST} to {LATEST}")
+    return day

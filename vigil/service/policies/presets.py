@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from vigil.errors import InvalidParameter, PresetNotFound
 from vigil.policy.cloudinary import parse_moderation
-from vigil.policy.context import CONTEXT_KEYS
+from vigil.policy.context import CONTEXT_KEYS, check_context_sizes
 from vigil.service.policies.repository import PolicyRepository
 from vigil.storage.db import Database
 from vigil.storage.tables import UploadPresetRow
@@ -73,14 +73,23 @@ def check_options(options: UploadOptions) -> UploadOptions:
         raise InvalidParameter(
             f"unknown context keys {sorted(unknown)} (known: {', '.join(CONTEXT_KEYS)})"
         )
+    check_context_sizes(options.context)
     if options.notification_url is not None:
-        parts = urlsplit(options.notification_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidParameter("notification_url must be an http:// or https:// URL")
+        _check_url(options.notification_url)
     tags = tuple(dict.fromkeys(tag.strip() for tag in options.tags if tag.strip()))
     if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         raise InvalidParameter(f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters")
     return replace(options, tags=tags)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # a port out of range raises only when it is read
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port that is not a number
+        raise InvalidParameter(f"notification_url is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidParameter("notification_url must be an http:// or https:// URL")
 
 
 class PresetRepository:

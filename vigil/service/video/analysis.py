@@ -23,6 +23,7 @@ from vigil.media.video import Frame, FrameSource, Sampling, VideoMetadata
 from vigil.media.video_formats import VideoKind
 from vigil.policy.context import PolicyContext
 from vigil.policy.model import Policy
+from vigil.service.core.budget import NO_DEADLINE, Deadline
 from vigil.service.engine.fusion import fuse
 from vigil.service.engine.moderation import ModerationEngine, ModerationResult
 from vigil.service.video.segments import FrameLabels, Segment, merge_segments
@@ -90,17 +91,23 @@ class VideoAnalyzer:
         policy: Policy,
         context: PolicyContext,
         sha256: str,
+        deadline: Deadline = NO_DEADLINE,
     ) -> VideoReport:
+        """The report of the frames worth analysing; TimeBudgetExceeded once ``deadline``
+        passes, checked after each decoded frame and each detector batch."""
         state = _Analysis()
         batch: list[Frame] = []
         for frame in source.frames():
+            deadline.check(f"decoding the frame at {frame.timestamp_ms} ms")
             batch.append(frame)
             if len(batch) >= self.settings.video_batch_size:
+                deadline.check("running the detectors")
                 if self._run(batch, state, policy, context, sha256):
                     break
                 batch = []
         else:
             if batch:
+                deadline.check("running the detectors")
                 self._run(batch, state, policy, context, sha256)
         return self._report(source, kind, state, policy, context, sha256)
 

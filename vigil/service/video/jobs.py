@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +23,9 @@ from vigil.media.video_formats import VideoKind
 from vigil.media.video_open import open_video
 from vigil.queue.jobs import Job
 from vigil.queue.worker import one_at_a_time
-from vigil.service.assets.processing import AssetProcessor, PolicyChoice
+from vigil.service.assets.processing import AssetProcessor, PolicyChoice, gave_up
 from vigil.service.assets.rows import asset_view
+from vigil.service.core.budget import Deadline
 from vigil.service.core.events import VIDEO_COMPLETED, EventPublisher
 from vigil.service.core.status import Status
 from vigil.service.video.analysis import VideoAnalyzer, VideoReport
@@ -65,12 +67,13 @@ class VideoProcessor:
         if row is None or row.status != Status.PROCESSING:
             return  # decided by an earlier delivery
         kind = VideoKind(row.format, row.mime)
+        started = time.monotonic()  # the budget counts the copy out of the blob store too
         with tempfile.TemporaryDirectory(prefix="vigil-video-") as folder:
             path = Path(folder) / "video"
             path.write_bytes(self.blobs.get(Area(row.storage_area), row.id))
             try:
                 choice = self.processor.policy_choice(row, job.payload)
-                report = self._analyze(path, kind, row, choice)
+                report = self._analyze(path, kind, row, choice, started)
             except VigilError as refusal:
                 self.processor.fail(row, refusal, also=self._failed(row, refusal))
                 return
@@ -79,15 +82,30 @@ class VideoProcessor:
         written = self._succeeded(row, report, thumbnails)
         self.processor.record(row, choice, report.result, also=written)
 
+    def abandon(self, job: Job, error: str) -> None:
+        """The job failed its last attempt with an unexpected error (``error``, kept in the
+        job): the asset and its video job fail with InternalError, never left in progress."""
+        row = self.processor.processing_row(job)
+        if row is not None:
+            refusal = gave_up(job)
+            self.processor.fail(row, refusal, also=self._failed(row, refusal))
+
     def _analyze(
-        self, path: Path, kind: VideoKind, row: AssetRow, choice: PolicyChoice
+        self, path: Path, kind: VideoKind, row: AssetRow, choice: PolicyChoice, started: float
     ) -> VideoReport:
         source = open_video(path, kind, self.settings)
-        report = self.analyzer.analyze(source, kind, choice.policy, choice.resolved, row.sha256)
+        deadline = Deadline(self._budget(source.metadata.duration_ms), started)
+        report = self.analyzer.analyze(
+            source, kind, choice.policy, choice.resolved, row.sha256, deadline
+        )
         if report.result is None:
             reason = report.stopped or "the video has no frames"
             raise CorruptVideo(f"No frame of the video could be decoded ({reason}).")
         return report
+
+    def _budget(self, duration_ms: int) -> float:
+        factor = self.settings.video_budget_factor
+        return factor * duration_ms / 1000 + self.settings.video_budget_seconds
 
     def _store_thumbnails(self, asset_id: str, report: VideoReport) -> list[dict[str, Any]]:
         stored = []

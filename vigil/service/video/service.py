@@ -55,9 +55,13 @@ class VideoService:
         """A flagged segment's blurred still (JPEG). Uploaders never see thumbnails: they are
         for the people who review."""
         _, video = self._video(asset_id, who)
-        if not who.sees_everything or not any(t["index"] == index for t in video.thumbnails):
-            raise AssetNotFound(f"asset {asset_id} has no thumbnail {index}")
-        return self.blobs.get(Area.THUMBNAILS, thumbnail_key(asset_id, index))
+        missing = AssetNotFound(f"asset {asset_id} has no thumbnail {index}")
+        if not who.sees_everything or not any(t["index"] == index for t in video.thumbnails or []):
+            raise missing
+        try:
+            return self.blobs.get(Area.THUMBNAILS, thumbnail_key(asset_id, index))
+        except FileNotFoundError:  # removed with its asset, or never written
+            raise missing from None
 
     def _video(self, asset_id: str, who: Principal) -> tuple[AssetRow, VideoRow]:
         asset = self.assets.visible_row(asset_id, who)
