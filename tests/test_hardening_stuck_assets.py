@@ -5,6 +5,7 @@ tags are not UTF-8 is read like any other."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,27 @@ def _latin1_webm() -> bytes:
     data = out.getvalue()
     assert b"caf\xe9" in data
     return data
+
+
+def test_an_asset_whose_worker_is_lost_on_every_attempt_fails(
+    tmp_path: Path, engine: ModerationEngine, policy_dir: Path
+) -> None:
+    # Leases of 0.2 s: a worker that claims the job and dies (never renews, never finishes)
+    # loses it almost at once; after the last attempt the next claim buries it.
+    with (
+        running_vigil(
+            tmp_path, engine, policy_dir, job_max_attempts=2, job_lease_seconds=0.2
+        ) as stack,
+        TestClient(create_app(stack, run_worker=False)) as api,
+    ):
+        key = {"Authorization": f"Bearer {create_key(stack.db, Role.UPLOADER)}"}
+        asset_id = upload(api, key, "a.jpg", astronaut_jpeg())
+        for attempt in range(2):
+            assert len(stack.queue.claim(f"dies-{attempt}", 1)) == 1
+            time.sleep(0.3)
+        drain(stack)
+        asset = api.get(f"/v1/assets/{asset_id}", headers=key).json()
+        assert asset["status"] == "failed"
+        assert asset["error"]["code"] == "InternalError"
+        [dead] = stack.queue.list_jobs(state="dead")
+        assert "worker lost" in dead["last_error"]

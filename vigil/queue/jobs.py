@@ -25,6 +25,8 @@ from vigil.storage.db import Database
 from vigil.storage.tables import JobRow
 
 Clock = Callable[[], float]
+# Told of a job buried because its worker was lost on the last attempt, with the reason.
+LostHandler = Callable[["Job", str], None]
 DONE_RETENTION_SECONDS = 7 * 24 * 3600  # finished jobs are kept a week for inspection
 
 
@@ -104,8 +106,16 @@ class JobQueue:
 
     # -- consuming ---------------------------------------------------------------------------
 
-    def claim(self, worker: str, limit: int, kinds: Iterable[str] | None = None) -> list[Job]:
-        """Lease up to ``limit`` ready jobs (queued and due, or running with an expired lease)."""
+    def claim(
+        self,
+        worker: str,
+        limit: int,
+        kinds: Iterable[str] | None = None,
+        on_lost: LostHandler | None = None,
+    ) -> list[Job]:
+        """Lease up to ``limit`` ready jobs (queued and due, or running with an expired lease).
+        A job whose worker was lost on its last attempt is buried instead, and given to
+        ``on_lost`` with the reason, so what it was working on can reach a final state."""
         now = self.clock()
         ready = or_(
             and_(JobRow.state == JobState.QUEUED.value, JobRow.available_at <= now),
@@ -119,7 +129,7 @@ class JobQueue:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return self._lease(JobRow.id.in_(candidates.scalar_subquery()), worker, now)
+        return self._lease(JobRow.id.in_(candidates.scalar_subquery()), worker, now, on_lost)
 
     def claim_job(self, job_id: int, worker: str) -> Job | None:
         """Lease one particular job if it is still waiting (the synchronous upload path)."""
@@ -130,7 +140,9 @@ class JobQueue:
         jobs = self._lease(waiting, worker, now)
         return jobs[0] if jobs else None
 
-    def _lease(self, where: Any, worker: str, now: float) -> list[Job]:
+    def _lease(
+        self, where: Any, worker: str, now: float, on_lost: LostHandler | None = None
+    ) -> list[Job]:
         statement = (
             update(JobRow)
             .where(where)
@@ -147,9 +159,12 @@ class JobQueue:
         with self.db.session() as session:
             rows = list(session.scalars(statement))
             # A job whose worker died max_attempts times is poison: stop handing it out.
-            for row in rows:
-                if row.attempts > row.max_attempts:
-                    _bury(row, f"lease expired {row.max_attempts} times (worker lost)", now)
+            buried = [row for row in rows if row.attempts > row.max_attempts]
+            for row in buried:
+                _bury(row, f"lease expired {row.max_attempts} times (worker lost)", now)
+            ended = [(_job(row), str(row.last_error)) for row in buried]
+        for job, reason in ended if on_lost is not None else ():
+            on_lost(job, reason)
         claimed = [_job(row) for row in rows if row.state == JobState.RUNNING.value]
         return sorted(claimed, key=lambda job: job.id)  # RETURNING has no order
 

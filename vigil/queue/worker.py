@@ -134,11 +134,12 @@ class QueueWorker:
         kinds = [kind for kind, handler in self.handlers.items() if handler.ready()]
         if not kinds:
             return 0
-        jobs = self.queue.claim(self.name, self.batch_size, kinds)
+        jobs = self.queue.claim(self.name, self.batch_size, kinds, on_lost=self._bury)
         if jobs and len(jobs) < self.batch_size and self.batch_wait_seconds > 0:
             # A short wait lets concurrent uploads join this batch: one detector run for all.
             time.sleep(self.batch_wait_seconds)
-            jobs += self.queue.claim(self.name, self.batch_size - len(jobs), kinds)
+            more = self.batch_size - len(jobs)
+            jobs += self.queue.claim(self.name, more, kinds, on_lost=self._bury)
         if jobs:
             self.process(jobs)
         return len(jobs)
