@@ -163,8 +163,9 @@ class JobQueue:
             for row in buried:
                 _bury(row, f"lease expired {row.max_attempts} times (worker lost)", now)
             ended = [(_job(row), str(row.last_error)) for row in buried]
-        for job, reason in ended if on_lost is not None else ():
-            on_lost(job, reason)
+        for job, reason in ended:
+            if on_lost is not None:
+                on_lost(job, reason)
         claimed = [_job(row) for row in rows if row.state == JobState.RUNNING.value]
         return sorted(claimed, key=lambda job: job.id)  # RETURNING has no order
 
