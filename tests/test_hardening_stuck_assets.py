@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import running_vigil
 from tests.images import astronaut_jpeg
+from tests.queue_helpers import drain, upload_async
 from tests.videos import clip, scene_frames
 from vigil.api.app import create_app
 from vigil.app import Vigil
-from vigil.queue.worker import LeaseKeeper, QueueWorker
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
 from vigil.service.engine.moderation import ModerationEngine
@@ -47,24 +47,11 @@ def auth(stack: Vigil) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_key(stack.db, Role.UPLOADER)}"}
 
 
-def drain(vigil: Vigil) -> None:
-    """One worker until the queue is empty, as `vigil worker` would run it."""
-    worker = QueueWorker(vigil.queue, vigil.job_handlers(), LeaseKeeper(vigil.queue), name="t")
-    while worker.run_once():
-        pass
-
-
-def upload(api: TestClient, auth: dict[str, str], name: str, data: bytes) -> str:
-    answer = api.post("/v1/assets?async=true", headers=auth, files={"file": (name, data)})
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["id"])
-
-
 @pytest.mark.parametrize(("name", "data"), [("a.jpg", astronaut_jpeg()), ("a.mp4", clip())])
 def test_a_job_that_keeps_failing_fails_its_asset(
     stack: Vigil, api: TestClient, auth: dict[str, str], name: str, data: bytes
 ) -> None:
-    asset_id = upload(api, auth, name, data)
+    asset_id = upload_async(api, auth, name, data)
     stack.blobs.delete(Area.ORIGINALS, asset_id)  # storage lost it: every attempt raises
     drain(stack)
     asset = api.get(f"/v1/assets/{asset_id}", headers=auth).json()
@@ -83,7 +70,7 @@ def test_a_job_that_keeps_failing_fails_its_asset(
 def test_a_webm_whose_tags_are_not_utf8_is_moderated(
     stack: Vigil, api: TestClient, auth: dict[str, str]
 ) -> None:
-    asset_id = upload(api, auth, "latin.webm", _latin1_webm())
+    asset_id = upload_async(api, auth, "latin.webm", _latin1_webm())
     drain(stack)
     asset = api.get(f"/v1/assets/{asset_id}", headers=auth).json()
     assert asset["status"] in FINAL - {"failed"}, asset
@@ -121,7 +108,7 @@ def test_an_asset_whose_worker_is_lost_on_every_attempt_fails(
         TestClient(create_app(stack, run_worker=False)) as api,
     ):
         key = {"Authorization": f"Bearer {create_key(stack.db, Role.UPLOADER)}"}
-        asset_id = upload(api, key, "a.jpg", astronaut_jpeg())
+        asset_id = upload_async(api, key, "a.jpg", astronaut_jpeg())
         for attempt in range(2):
             assert len(stack.queue.claim(f"dies-{attempt}", 1)) == 1
             time.sleep(0.3)

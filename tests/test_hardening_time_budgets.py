@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import running_vigil
 from tests.images import astronaut_jpeg
+from tests.queue_helpers import drain, upload_async
 from tests.videos import clip
 from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.errors import VideoTooLarge
 from vigil.media.video_formats import ANIMATED_GIF
 from vigil.media.video_open import open_video
-from vigil.queue.worker import LeaseKeeper, QueueWorker
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
 from vigil.service.engine.moderation import ModerationEngine
@@ -73,18 +73,6 @@ def stack(
         yield running, api, auth
 
 
-def drain(vigil: Vigil) -> None:
-    worker = QueueWorker(vigil.queue, vigil.job_handlers(), LeaseKeeper(vigil.queue), name="t")
-    while worker.run_once():
-        pass
-
-
-def upload(api: TestClient, auth: dict[str, str], name: str, data: bytes) -> str:
-    answer = api.post("/v1/assets?async=true", headers=auth, files={"file": (name, data)})
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["id"])
-
-
 def error_of(api: TestClient, auth: dict[str, str], asset_id: str) -> dict[str, Any] | None:
     asset = api.get(f"/v1/assets/{asset_id}", headers=auth).json()
     error: dict[str, Any] | None = asset["error"]
@@ -95,7 +83,7 @@ def test_an_uploaded_gif_bomb_fails_its_asset_at_once(
     tmp_path: Path, engine: ModerationEngine, policy_dir: Path
 ) -> None:
     with stack(tmp_path, engine, policy_dir) as (vigil, api, auth):
-        bomb = upload(api, auth, "bomb.gif", gif_bomb(9000, 9000, 300))
+        bomb = upload_async(api, auth, "bomb.gif", gif_bomb(9000, 9000, 300))
         started = time.monotonic()
         drain(vigil)
         assert time.monotonic() - started < 5
@@ -110,8 +98,8 @@ def test_a_video_past_its_budget_fails_and_the_worker_goes_on(
 ) -> None:
     no_time = {"video_budget_seconds": 0, "video_budget_factor": 0}
     with stack(tmp_path, engine, policy_dir, **no_time) as (vigil, api, auth):
-        slow = upload(api, auth, "a.mp4", clip())
-        photo = upload(api, auth, "a.jpg", astronaut_jpeg())
+        slow = upload_async(api, auth, "a.mp4", clip())
+        photo = upload_async(api, auth, "a.jpg", astronaut_jpeg())
         drain(vigil)
         error = error_of(api, auth, slow)
         assert error is not None and error["code"] == "TimeBudgetExceeded"
@@ -126,7 +114,7 @@ def test_an_image_past_its_budget_fails(
     tmp_path: Path, engine: ModerationEngine, policy_dir: Path
 ) -> None:
     with stack(tmp_path, engine, policy_dir, image_budget_seconds=0) as (vigil, api, auth):
-        photo = upload(api, auth, "a.jpg", astronaut_jpeg())
+        photo = upload_async(api, auth, "a.jpg", astronaut_jpeg())
         drain(vigil)
         error = error_of(api, auth, photo)
         assert error is not None and error["code"] == "TimeBudgetExceeded"

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from tests.conftest import role_headers, running_vigil
 from tests.hostile import truncated_jpeg
 from tests.images import astronaut_jpeg, coffee_jpeg
+from tests.queue_helpers import drain
 from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.queue.jobs import JobState
-from vigil.queue.worker import LeaseKeeper, QueueWorker
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
 from vigil.service.engine.moderation import ModerationEngine
@@ -54,15 +54,6 @@ def post(api: TestClient, headers: dict[str, str], data: bytes, **params: str) -
         files={"file": ("photo.jpg", data)},
         data={"policy": "block-all"},
     )
-
-
-def drain(vigil: Vigil) -> int:
-    """Run one worker until the queue is empty, as `vigil worker` would."""
-    worker = QueueWorker(vigil.queue, vigil.job_handlers(), LeaseKeeper(vigil.queue), name="t")
-    done = 0
-    while worked := worker.run_once():
-        done += worked
-    return done
 
 
 def count(vigil: Vigil, table: type[AssetRow] | type[AuditEventRow] | type[JobRow]) -> int:
