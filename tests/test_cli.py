@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_runner import run
 from tests.images import astronaut_jpeg, chelsea_png
-
-VIGIL = str(Path(sys.executable).with_name("vigil"))
-
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [VIGIL, *args],
-        cwd=cwd,
-        env={**os.environ, "VIGIL_DATA_DIR": str(cwd / "data"), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_moderate_prints_one_json_object_per_file(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from tests.adapter_images import photo, variant, write_manifest
+from tests.cli_runner import run
 from tests.images import coffee_jpeg
-from tests.test_cli import run
 
 
 def test_train_list_moderate_and_delete(tmp_path: Path) -> None:

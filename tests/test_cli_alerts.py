@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli_runner import run
 from tests.smtp import smtp_server
-from tests.test_cli import run
 
 
 def test_alerts_add_list_test_remove(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.archived_assets import decided, uploader
-from tests.test_cli import run
+from tests.cli_runner import run
 from vigil.app import build, prepare_storage
 from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings

@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.test_cli import VIGIL
+from tests.servers import VIGIL
 from vigil.aws.keys import identity
 from vigil.service.access.principal import Role
 from vigil.storage.db import Database

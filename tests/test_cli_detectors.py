@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli_runner import run
 from tests.detectors.plugins import install_plugins
 from tests.images import coffee_jpeg
-from tests.test_cli import run
 
 
 def test_lists_the_builtins_without_loading_them(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from PIL import Image
 from skimage import data
 
+from tests.cli_runner import run
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg, encode
-from tests.test_cli import run
 
 
 def _write_images(folder: Path) -> None:

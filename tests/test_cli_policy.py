@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli_runner import run
 from tests.images import coffee_jpeg
-from tests.test_cli import run
 
 
 def test_apply_rollback_and_moderate_with_the_active_version(tmp_path: Path) -> None:

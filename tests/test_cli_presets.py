@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli import run
+from tests.cli_runner import run
 
 
 def test_presets_set_show_list_delete(tmp_path: Path) -> None:

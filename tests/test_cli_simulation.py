@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.cli_runner import run
 from tests.conftest import Keys
 from tests.decided_uploads import upload_and_decide
-from tests.test_cli import run
 from vigil import taxonomy
 from vigil.app import Vigil
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.test_cli import VIGIL
+from tests.servers import VIGIL
 
 
 def users(*args: str, cwd: Path, password: str = "") -> subprocess.CompletedProcess[str]:

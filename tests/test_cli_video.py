@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli_runner import run
 from tests.images import astronaut_jpeg
-from tests.test_cli import run
 from tests.videos import clip, truncated
 
 SCENES = [("astronaut", 2), ("colorwheel", 2), ("coffee", 2)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli import run
+from tests.cli_runner import run
 from vigil.app import build, prepare_storage
 from vigil.service.core.events import REJECTED, make_event
 from vigil.settings import Settings

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigil.errors import InvalidParameter  # hash lists
 from vigil.policy.model import Policy
 from vigil.policy.sources import policy_sources
 from vigil.queue.jobs import JobQueue, RetryPolicy
 from vigil.queue.worker import Handler, one_at_a_time
+from vigil.service.access.client_ip import ProxyTrust
 from vigil.service.access.keys import ensure_admin_key
 from vigil.service.assets.archive import ArchiveRules, ArchiveService
 from vigil.service.assets.processing import MODERATE, AssetProcessor
@@ -22,6 +25,11 @@ from vigil.service.assets.uploads import UploadService
 from vigil.service.core.events import EventPublisher
 from vigil.service.engine.detection_cache import DetectionCache
 from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.hashlists.feedback import DecisionFeedback  # hash lists
+from vigil.service.hashlists.known import KnownContent  # hash lists
+from vigil.service.hashlists.matcher import HashMatcher  # hash lists
+from vigil.service.hashlists.model import ListAction, MatchRules, parse_action  # hash lists
+from vigil.service.hashlists.service import HashListService  # hash lists
 from vigil.service.notices.alerts import JOB_KIND as ALERT_JOB
 from vigil.service.notices.alerts import AlertService
 from vigil.service.notices.sns import SnsNotifier
@@ -31,6 +39,7 @@ from vigil.service.policies.presets import PresetRepository
 from vigil.service.policies.repository import PolicyRepository
 from vigil.service.review.appeals import AppealService
 from vigil.service.review.service import ReviewRules, ReviewService
+from vigil.service.review.sign_in_guard import SignInGuard, SignInRules
 from vigil.service.review.users import UserService
 from vigil.service.video.jobs import MODERATE_VIDEO, VideoProcessor
 from vigil.service.video.service import VideoService
@@ -64,6 +73,8 @@ class Vigil:
     review: ReviewService
     users: UserService
     appeals: AppealService
+    hashlists: HashListService  # docs/hashlists.md
+    proxies: ProxyTrust
 
     @cached_property
     def rekognition(self) -> RekognitionService:
@@ -90,6 +101,8 @@ class Vigil:
         }
 
     def close(self) -> None:
+        if self.engine.known is not None and self.engine.known.db is self.db:  # hash lists
+            self.engine.known = None  # a shared engine must not match against a closed db
         self.uploads.close()
         self.db.dispose()
 
@@ -97,8 +110,10 @@ class Vigil:
 def prepare_database(settings: Settings) -> None:
     """Create the data directory, apply migrations, import changed policy files as new
     versions, and check that the default policy exists."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings.data_dir)
     migrate(settings.resolved_database_url)
+    if not settings.database_url:
+        private_file(settings.data_dir / "vigil.db")
     db = Database(settings.resolved_database_url)
     try:
         policies = PolicyRepository(db)
@@ -106,6 +121,22 @@ def prepare_database(settings: Settings) -> None:
         policies.get(settings.default_policy)  # fail at start-up, not on first upload
     finally:
         db.dispose()
+
+
+def private_data_dir(path: Path) -> None:
+    """Create the data directory for vigil's user alone (0700): it holds every upload, the
+    database with hashed keys, and the webhook secret. An existing one is left as it is: its
+    owner may have opened it up on purpose."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode is reduced by the umask; this is exact
+
+
+def private_file(path: Path) -> None:
+    """The SQLite database readable by vigil's user alone (0600); SQLite gives its -wal and
+    -shm files the database's own mode."""
+    if path.exists():
+        path.chmod(0o600)
 
 
 def prepare_storage(settings: Settings) -> str | None:
@@ -126,13 +157,23 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     queue = open_queue(db, settings)
     blobs = open_blob_store(settings)
     engine = engine or ModerationEngine(settings)
+    # --- hash lists (docs/hashlists.md): one matcher per process, fed by people's decisions
+    matching = hashlist_rules(settings)
+    matcher = HashMatcher(db, matching)
+    engine.known = KnownContent(db, matcher) if matching.enabled else None
+    # --- end hash lists
     policies = PolicyRepository(db)
     webhooks = WebhookService(db, queue, settings)
     alerts = AlertService(db, queue, settings)
     # Every event queues its webhook deliveries and alert e-mail in the transaction that
     # raised it, so a committed decision always has its notifications.
     events = EventPublisher(
-        [webhooks.enqueue_deliveries, alerts.enqueue_alerts, SnsNotifier(queue, settings)]
+        [
+            webhooks.enqueue_deliveries,
+            alerts.enqueue_alerts,
+            SnsNotifier(queue, settings),
+            DecisionFeedback(matching),  # hash lists: rejects and overturned blocks
+        ]
     )
     cache = DetectionCache(
         db,
@@ -152,7 +193,7 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         blobs=blobs,
         engine=engine,
         policies=policies,
-        presets=PresetRepository(db, policies),
+        presets=PresetRepository(db, policies, settings.default_policy),
         assets=assets,
         queue=queue,
         events=events,
@@ -164,8 +205,37 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         videos=VideoService(db, blobs, assets),
         video_processor=videos,
         review=ReviewService(db, assets, review_rules(settings)),
-        users=UserService(db, settings.review_session_hours),
+        users=UserService(db, settings.review_session_hours, SignInGuard(sign_in_rules(settings))),
         appeals=AppealService(db, assets),
+        hashlists=HashListService(db, matching, matcher, engine.decode),
+        proxies=ProxyTrust.parse(settings.trusted_proxies),
+    )
+
+
+def sign_in_rules(settings: Settings) -> SignInRules:
+    return SignInRules(
+        attempts_per_ip=settings.login_attempts_per_ip,
+        window_seconds=settings.login_window_seconds,
+        lockout_failures=settings.login_lockout_failures,
+        lockout_seconds=settings.login_lockout_seconds,
+        max_concurrent_hashes=settings.login_max_concurrent_hashes,
+        hash_wait_seconds=settings.login_hash_wait_seconds,
+    )
+
+
+def hashlist_rules(settings: Settings) -> MatchRules:
+    """Hash lists (docs/hashlists.md): how this vigil matches and learns from people."""
+    rejected = parse_action(settings.hashlist_rejected_action)
+    if rejected is ListAction.ALLOW:
+        raise InvalidParameter("VIGIL_HASHLIST_REJECTED_ACTION must be block or review")
+    return MatchRules(
+        enabled=settings.hashlists_enabled,
+        quality_floor=settings.hashlist_quality_floor,
+        refresh_seconds=settings.hashlist_refresh_seconds,
+        rejected_action=rejected,
+        allow_distance=settings.hashlist_allow_distance,
+        reject_feedback=settings.hashlist_reject_feedback,
+        approve_feedback=settings.hashlist_approve_feedback,
     )
 
 

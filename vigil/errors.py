@@ -85,6 +85,13 @@ class PolicyNotFound(VigilError):
     code, status = "PolicyNotFound", 404
 
 
+class InvalidPreset(VigilError):
+    """An upload preset whose options its policy would refuse at every upload (a context key
+    or value the policy does not take), refused when it is saved."""
+
+    code, status = "InvalidPreset", 400
+
+
 class AssetNotFound(VigilError):
     code, status = "AssetNotFound", 404
 
@@ -159,6 +166,28 @@ class EmailDeliveryFailed(VigilError):
 
 class InvalidCredentials(VigilError):
     code, status = "InvalidCredentials", 401
+
+
+class TooManySignIns(VigilError):
+    """Console sign-in attempts from one client address over VIGIL_LOGIN_ATTEMPTS_PER_IP per
+    VIGIL_LOGIN_WINDOW_SECONDS, or a username locked for this address after repeated failures
+    (``SignInLocked``); ``retry_after`` says when to try again (the Retry-After header)."""
+
+    code, status = "TooManySignIns", 429
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class SignInLocked(TooManySignIns):
+    code = "SignInLocked"
+
+
+class SignInBusy(TooManySignIns):
+    """Every password-hashing slot (VIGIL_LOGIN_MAX_CONCURRENT_HASHES) stayed busy."""
+
+    code, status = "SignInBusy", 503
 
 
 class CsrfTokenInvalid(VigilError):
@@ -244,6 +273,12 @@ class TimeBudgetExceeded(VigilError):
     duration plus VIGIL_VIDEO_BUDGET_SECONDS); its asset fails and the worker goes on."""
 
     code, status = "TimeBudgetExceeded", 422
+
+
+class PortInUse(VigilError):
+    """`vigil serve`: the address and port to listen on are taken (checked before starting)."""
+
+    code, status = "PortInUse", 409
 
 
 # --- hash lists (docs/hashlists.md) ---------------------------------------------------------

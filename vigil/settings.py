@@ -8,6 +8,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -173,6 +174,39 @@ class Settings(BaseSettings):
     cache_size: int = Field(
         4096, description="Recent images whose detections each process keeps for reuse."
     )
+    # --- hash lists (docs/hashlists.md) ---
+    hashlists_enabled: bool = Field(
+        True,
+        description="Hash every image and video frame (PDQ) and match it against the hash "
+        "lists before the policy decides.",
+    )
+    hashlist_quality_floor: int = Field(
+        50,
+        description="PDQ quality (0-100) below which an image is not matched nor listed from "
+        "a file: flat or blank images collide.",
+    )
+    hashlist_refresh_seconds: float = Field(
+        2.0,
+        description="How often each process checks the database for list changes (one row "
+        "read); a hash added elsewhere matches within this plus one lookup.",
+    )
+    hashlist_reject_feedback: bool = Field(
+        True, description="Add the PDQ hash of every asset a person rejects to list 'rejected'."
+    )
+    hashlist_rejected_action: str = Field(
+        "block", description="What a match on list 'rejected' does: block or review."
+    )
+    hashlist_approve_feedback: bool = Field(
+        True,
+        description="Add the PDQ hash of an asset a person approves after an automatic block "
+        "to list 'approved', which exempts copies from the overturned category only.",
+    )
+    hashlist_allow_distance: int = Field(
+        10,
+        description="Match distance (bits) of list 'approved' and the default of new allow "
+        "lists: tighter than PDQ's customary 31, so an exemption is not a way around detection.",
+    )
+    # --- end hash lists
     worker_poll_seconds: float = Field(
         0.5, description="How long an idle worker waits before looking for jobs again."
     )
@@ -235,6 +269,42 @@ class Settings(BaseSettings):
     review_preview_side: int = Field(
         1024, description="Longest side of review previews, in pixels."
     )
+    login_attempts_per_ip: int = Field(
+        20,
+        description="Console sign-in attempts one client address may make per "
+        "LOGIN_WINDOW_SECONDS; more are answered 429 with Retry-After.",
+    )
+    login_window_seconds: float = Field(
+        60.0, description="The window LOGIN_ATTEMPTS_PER_IP counts over, in seconds."
+    )
+    login_lockout_failures: int = Field(
+        5,
+        description="Failed sign-ins of one username from one client address, within "
+        "LOGIN_LOCKOUT_SECONDS, that lock that pair out for LOGIN_LOCKOUT_SECONDS.",
+    )
+    login_lockout_seconds: float = Field(
+        300.0, description="How long a username is locked out for the address that failed."
+    )
+    login_max_concurrent_hashes: int = Field(
+        4,
+        description="Sign-ins whose password is hashed (argon2id, 64 MiB each) at the same "
+        "time; others wait up to LOGIN_HASH_WAIT_SECONDS, then get 503 SignInBusy.",
+    )
+    login_hash_wait_seconds: float = Field(
+        5.0, description="How long a sign-in waits for a hashing slot."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Addresses or networks (comma-separated, e.g. 127.0.0.1,10.0.0.0/8) of "
+        "reverse proxies whose X-Forwarded-For names the client; empty: the peer address is "
+        "the client.",
+    )
+    rekognition_s3_inputs: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Buckets and prefixes (comma-separated bucket or bucket/prefix) a "
+        "Rekognition request's S3Object may name; empty: S3 input is off; * allows any "
+        "bucket. vigil's own blob bucket and prefix are always refused.",
+    )
 
     ingest_policy: str = Field(
         "", description="Policy `vigil ingest sqs` moderates with; empty means DEFAULT_POLICY."
@@ -260,7 +330,12 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "detectors", "review_reject_reasons", "review_double_categories", mode="before"
+        "detectors",
+        "review_reject_reasons",
+        "review_double_categories",
+        "trusted_proxies",
+        "rekognition_s3_inputs",
+        mode="before",
     )
     @classmethod
     def _split_detectors(cls, value: Any) -> Any:
@@ -316,8 +391,29 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
-    """(name, effective value, source, help) for every setting, for `vigil settings`."""
+# Words that make a setting a secret (by its name's parts, so idempotency_key_hours, a number,
+# is matched but left alone: only text values are hidden).
+SECRET_WORDS = frozenset({"secret", "password", "key", "token", "credentials"})
+HIDDEN = "<hidden: --show-secrets shows it>"
+
+
+def shown(name: str, value: Any) -> Any:
+    """``value`` as `vigil settings` prints it without --show-secrets: secrets hidden, and the
+    password of a URL (a PostgreSQL DATABASE_URL) replaced."""
+    if not isinstance(value, str) or not value:
+        return value
+    if SECRET_WORDS & set(name.split("_")):
+        return HIDDEN
+    parts = urlsplit(value)
+    if "://" in value and parts.password:
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    return value
+
+
+def describe(settings: Settings, show_secrets: bool = False) -> list[tuple[str, Any, str, str]]:
+    """(name, effective value, source, help) for every setting, for `vigil settings`; secrets
+    hidden unless ``show_secrets``."""
     from_file = _file_values(settings_file())
     rows = []
     for name, field in Settings.model_fields.items():
@@ -329,5 +425,8 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
             source = "override"
         else:
             source = "default"
-        rows.append((name, getattr(settings, name), source, field.description or ""))
+        value = getattr(settings, name)
+        rows.append(
+            (name, value if show_secrets else shown(name, value), source, field.description or "")
+        )
     return rows

@@ -68,6 +68,8 @@ class TaxonomyLabel:
 TEXT_TOP = "Offensive Text"
 _VIGIL_TREE: dict[str, dict[str, list[str]]] = {
     TEXT_TOP: {"Extremist Text": [], "Hate Speech": [], "Drug Sales": [], "Profanity": []},
+    # Hash lists (docs/hashlists.md): a match on a list that names no other label.
+    "Known Content": {},
 }
 
 

@@ -126,7 +126,10 @@ def test_override_restores_and_quarantines_with_an_audit_trail(
         ("created", None, "processing"),
         ("moderated", "processing", "rejected"),
         ("override", "rejected", "approved"),
+        # People's decisions feed the built-in hash lists (docs/hashlists.md).
+        ("hashlist_added", "approved", "approved"),
         ("override", "approved", "rejected"),
+        ("hashlist_added", "rejected", "rejected"),
     ]
     assert events[2]["reason"] == "a false positive" and events[1]["actor"] == "system"
     assert events[1]["actor"] != events[2]["actor"]

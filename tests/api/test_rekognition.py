@@ -35,9 +35,15 @@ ROLE = "arn:aws:iam::123456789012:role/rekognition-sns"
 
 @pytest.fixture
 def stack(
-    tmp_path: Path, engine: ModerationEngine, policy_dir: Path, s3_server: str, database_url: str
+    tmp_path: Path,
+    engine: ModerationEngine,
+    policy_dir: Path,
+    s3_server: str,
+    database_url: str,
+    bucket: str,
 ) -> Iterator[Vigil]:
     # A floor of 1 keeps the sample photos' faint scores, so clips have labels to page through.
+    # S3Object inputs are read only from allowed buckets (issue 16, item 4): the test's own.
     with running_vigil(
         tmp_path,
         engine,
@@ -46,6 +52,7 @@ def stack(
         s3_endpoint_url=s3_server,
         min_confidence=1,
         webhook_allow_private=True,
+        rekognition_s3_inputs=[bucket],
     ) as running:
         yield running
 

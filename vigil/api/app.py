@@ -20,14 +20,17 @@ from vigil.api.routes_appeals import router as appeals_router
 from vigil.api.routes_archive import router as archive_router
 from vigil.api.routes_assets import router as assets_router
 from vigil.api.routes_jobs import router as jobs_router
+from vigil.api.routes_lists import router as lists_router  # hash lists
 from vigil.api.routes_metrics import router as metrics_router
 from vigil.api.routes_policies import router as policies_router
 from vigil.api.routes_presets import router as presets_router
 from vigil.api.routes_review import router as review_router
 from vigil.api.routes_simulation import router as simulation_router
 from vigil.api.routes_stats import router as stats_router
+from vigil.api.routes_users import router as users_router
 from vigil.api.routes_videos import router as videos_router
 from vigil.api.routes_webhooks import router as webhooks_router
+from vigil.api.security_headers import SecurityHeaders
 from vigil.app import Vigil
 from vigil.aws.routes import router as rekognition_router
 from vigil.runtime.background import Background
@@ -57,6 +60,7 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     errors.install(app)
     # Added last, so outermost: an unexpected error anywhere, the body limit included,
     # still answers in the error shape on a connection that stays open.
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, vigil=vigil)
     app.add_middleware(LastResort)
     app.include_router(assets_router)
@@ -68,9 +72,11 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(metrics_router)
     app.include_router(webhooks_router)
+    app.include_router(lists_router)  # hash lists (docs/hashlists.md)
     app.include_router(appeals_router)
     app.include_router(review_router)
     app.include_router(stats_router)
+    app.include_router(users_router)
     web.install(app)  # the review console at /review
     app.include_router(archive_router)
     app.include_router(rekognition_router)  # POST / with X-Amz-Target (docs/rekognition.md)

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.service.access.principal import Role, require_role
 from vigil.service.assets.audit_log import audit_events
 from vigil.service.core.windows import window
-from vigil.service.review.people import PersonRole, from_key
+from vigil.service.review.people import from_key
 from vigil.service.review.stats import daily_csv, stats
 
 router = APIRouter(prefix="/v1")
@@ -45,7 +46,7 @@ def get_audit(
     until: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
-    from_key(who).require(PersonRole.ADMIN)
+    require_role(who, Role.ADMIN)  # admin-only: uploaders and reviewers are told so
     span = window(since, until) if since or until else None
     events = audit_events(
         vigil.db, asset_id=asset_id, actor=actor, action=action, span=span, limit=limit

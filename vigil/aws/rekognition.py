@@ -13,7 +13,8 @@ from typing import Any
 from vigil.app import Vigil
 from vigil.aws.rekognition_input import min_confidence, s3_location
 from vigil.aws.rekognition_video import RekognitionVideo
-from vigil.aws.s3_objects import read_object, s3_client
+from vigil.aws.s3_input import S3InputRules, read_input
+from vigil.aws.s3_objects import s3_client
 from vigil.errors import (
     ImageTooLarge,
     InvalidParameter,
@@ -31,7 +32,8 @@ class RekognitionService:
     def __init__(self, vigil: Vigil) -> None:
         self.vigil = vigil
         self.s3 = s3_client(vigil.settings)
-        self.video = RekognitionVideo(vigil, self.s3)
+        self.inputs = S3InputRules.from_settings(vigil.settings)
+        self.video = RekognitionVideo(vigil, self.s3, self.inputs)
         self.operations: dict[str, Operation] = {
             "DetectModerationLabels": self.detect_moderation_labels,
             "StartContentModeration": self.video.start,
@@ -69,7 +71,7 @@ class RekognitionService:
             raise InvalidParameter("Image must have exactly one of Bytes or S3Object")
         if "S3Object" in image:
             where = s3_location(image["S3Object"], "Image.S3Object")
-            return read_object(self.s3, where.bucket, where.name, where.version, MAX_IMAGE_BYTES)
+            return read_input(self.s3, self.inputs, where, MAX_IMAGE_BYTES)
         encoded = image["Bytes"]
         if not isinstance(encoded, str):
             raise InvalidParameter("Image.Bytes must be base64-encoded bytes")

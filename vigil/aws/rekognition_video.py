@@ -28,7 +28,7 @@ from vigil.aws.rekognition_input import (
     s3_location,
     sns_topic_arn,
 )
-from vigil.aws.s3_objects import spool_object
+from vigil.aws.s3_input import S3InputRules, spool_input
 from vigil.errors import AssetNotFound, IdempotencyKeyReused, InvalidParameter, JobNotFound
 from vigil.labels import above
 from vigil.media.video_formats import sniff_video
@@ -61,9 +61,10 @@ SNIFF_BYTES = 64 * 1024
 
 
 class RekognitionVideo:
-    def __init__(self, vigil: Vigil, s3: Any) -> None:
+    def __init__(self, vigil: Vigil, s3: Any, inputs: S3InputRules) -> None:
         self.vigil = vigil
         self.s3 = s3
+        self.inputs = inputs
 
     # -- StartContentModeration --------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class RekognitionVideo:
         return str(outcome.asset["id"])
 
     def _fetch(self, where: S3Location) -> BinaryIO:
-        source = spool_object(self.s3, where.bucket, where.name, where.version)
+        source = spool_input(self.s3, self.inputs, where)
         head = source.read(SNIFF_BYTES)
         source.seek(0)
         if sniff_video(head) is None:

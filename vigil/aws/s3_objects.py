@@ -4,6 +4,7 @@ and the standard AWS credential chain."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from typing import Any, BinaryIO, cast
 
@@ -19,6 +20,16 @@ UNREADABLE = frozenset(
     {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "404", "NotFound", "AccessDenied", "403"}
 )
 SPOOL_BYTES = 8 * 1024 * 1024  # videos larger than this are spooled to a temporary file
+log = logging.getLogger(__name__)
+
+
+def unreadable(bucket: str, key: str) -> InvalidS3Object:
+    """The one answer for an object that is missing, forbidden or not allowed as input: a
+    caller must not learn which (the server log has S3's own code)."""
+    return InvalidS3Object(
+        f"Unable to get object metadata from S3: s3://{bucket}/{key}. "
+        "Check object key, region and/or access permissions."
+    )
 
 
 def s3_client(settings: Settings) -> Any:
@@ -43,10 +54,8 @@ def _get(client: Any, bucket: str, key: str, version: str | None) -> dict[str, A
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in UNREADABLE:
-            raise InvalidS3Object(
-                f"Unable to get object metadata from S3: s3://{bucket}/{key} ({code}). "
-                "Check object key, region and/or access permissions."
-            ) from error
+            log.info("s3://%s/%s cannot be read: %s", bucket, key, code)
+            raise unreadable(bucket, key) from error
         raise StorageUnavailable(f"reading s3://{bucket}/{key} failed: {error}") from error
     except BotoCoreError as error:
         raise StorageUnavailable(f"reading s3://{bucket}/{key} failed: {error}") from error

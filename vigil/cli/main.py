@@ -22,10 +22,12 @@ from vigil.cli.detectors import detectors
 from vigil.cli.eval import evaluate
 from vigil.cli.ingest import ingest_app
 from vigil.cli.jobs import jobs_app, worker
+from vigil.cli.lists import lists_app  # hash lists
 from vigil.cli.models import models_app
 from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
 from vigil.cli.policy import policy_app
 from vigil.cli.presets import presets_app
+from vigil.cli.serving import check_port_free, send_audit_log_to_stderr
 from vigil.cli.users import users_app
 from vigil.cli.webhooks import webhooks_app
 from vigil.errors import VigilError
@@ -50,6 +52,7 @@ app.add_typer(aws_app, name="aws")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(models_app, name="models")
 app.add_typer(adapters_app, name="adapters")
+app.add_typer(lists_app, name="lists")  # hash lists (docs/hashlists.md)
 app.command("worker")(worker)
 app.command("detectors")(detectors)
 app.command("eval")(evaluate)
@@ -144,7 +147,12 @@ def _clock(milliseconds: int) -> str:
 def moderate(
     paths: Annotated[list[Path], typer.Argument(help="Image or video files.")],
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.JSON,
-    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=100, help="Lowest confidence reported; default VIGIL_MIN_CONFIDENCE."
+        ),
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
     context: Annotated[
         list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
@@ -155,6 +163,7 @@ def moderate(
 ) -> None:
     """Moderate images and videos; one JSON object per file (exit 1 if any was refused).
     Videos are reported with their segments."""
+    floor = _settings().min_confidence if min_confidence is None else min_confidence
     engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
     if adapter:
@@ -164,7 +173,7 @@ def moderate(
             fail(exc)
     refused = False
     for path in paths:
-        record = _moderate_file(path, engine, chosen, raw_context, min_confidence, adapter)
+        record = _moderate_file(path, engine, chosen, raw_context, floor, adapter)
         refused |= "error" in record
         if output is OutputFormat.JSON:
             print(json.dumps(record))
@@ -184,7 +193,12 @@ def scan(
     report: Annotated[
         Path | None, typer.Option(help="Write one JSON object per file here.")
     ] = None,
-    min_confidence: Annotated[float, typer.Option(min=0, max=100)] = 50.0,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=100, help="Lowest confidence reported; default VIGIL_MIN_CONFIDENCE."
+        ),
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="Policy name.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=64)] = 8,
     context: Annotated[
@@ -192,6 +206,7 @@ def scan(
     ] = None,
 ) -> None:
     """Moderate every file under a folder, recursively, and summarise."""
+    floor = _settings().min_confidence if min_confidence is None else min_confidence
     engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
     files = list(_files(directory))
@@ -202,14 +217,10 @@ def scan(
             task = progress.add_task("scanning", total=len(files))
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
-                for path, record, outcome in _scan_chunk(
-                    chunk, engine, chosen, raw_context, min_confidence
-                ):
-                    summary.add(str(path), outcome, min_confidence)
+                for path, record, outcome in _scan_chunk(chunk, engine, chosen, raw_context, floor):
+                    summary.add(str(path), outcome, floor)
                     if sink:
-                        sink.write(
-                            json.dumps(record or _outcome_dict(str(path), outcome, min_confidence))
-                        )
+                        sink.write(json.dumps(record or _outcome_dict(str(path), outcome, floor)))
                         sink.write("\n")
                 progress.advance(task, len(chunk))
     finally:
@@ -265,17 +276,25 @@ def serve(
     from vigil.app import build, prepare_storage
 
     settings = _settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
     try:
+        check_port_free(bind_host, bind_port)  # before the slow start, not 11 s into it
         admin_key = prepare_storage(settings)
         vigil = build(settings)
     except VigilError as exc:
         fail(exc)
     if admin_key:
         _announce_admin_key(admin_key)
-    bind_host, bind_port = host or settings.host, port or settings.port
+    send_audit_log_to_stderr()
     err.print(f"vigil listening on http://{bind_host}:{bind_port} (docs at /docs)")
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer
+    # as the client's address; vigil reads it only from VIGIL_TRUSTED_PROXIES (client_ip.py).
     uvicorn.run(
-        create_app(vigil, run_worker=worker), host=bind_host, port=bind_port, log_level="info"
+        create_app(vigil, run_worker=worker),
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        proxy_headers=False,
     )
 
 
@@ -336,12 +355,16 @@ def keys_create(
 
 
 @app.command("settings")
-def show_settings() -> None:
-    """Print every setting's effective value and where it came from."""
+def show_settings(
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Print passwords, secrets and keys too.")
+    ] = False,
+) -> None:
+    """Print every setting's effective value and where it came from (secrets hidden)."""
     table = Table(title="vigil settings")
     for column in ("Setting", "Value", "Source", "Help"):
         table.add_column(column)
-    for name, value, source, help_text in describe(_settings()):
+    for name, value, source, help_text in describe(_settings(), show_secrets):
         shown = ",".join(value) if isinstance(value, list) else str(value)
         cells = (f"VIGIL_{name.upper()}", shown, source, help_text)
         table.add_row(*(escape(cell) for cell in cells))  # help has [brackets], not markup

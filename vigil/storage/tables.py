@@ -48,6 +48,12 @@ class AssetRow(Base):
     # Every line of text OCR read, one per line (0014): what `GET /v1/assets?text=` searches.
     text: Mapped[str] = mapped_column(Text, default="", server_default="")
     model_version: Mapped[str] = mapped_column(Text, default="")
+    # --- hash lists (0016, docs/hashlists.md): the image's PDQ hash (hex) and its quality.
+    pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The PDQ hash of the image without its flat margins, when it has any (hashlists/margins).
+    pdq_content: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # --- end hash lists
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     shadow_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     upload_preset: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -405,3 +411,59 @@ class IngestDeadLetterRow(Base):
     receive_count: Mapped[int] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- hash lists (0016, docs/hashlists.md) --------------------------------------------------
+
+
+class HashListRow(Base):
+    """A named list of PDQ hashes and what a match does: block, review or allow."""
+
+    __tablename__ = "hash_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    action: Mapped[str] = mapped_column(String(16))  # block, review, allow
+    label: Mapped[str] = mapped_column(String(100))  # the taxonomy label a match reports
+    distance: Mapped[int] = mapped_column(Integer)  # the largest Hamming distance that matches
+    description: Mapped[str] = mapped_column(Text, default="")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)  # rejected, approved
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HashListItemRow(Base):
+    """One hash in one list, with who added it, when, and from which asset (if any)."""
+
+    __tablename__ = "hash_list_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"))
+    pdq: Mapped[str] = mapped_column(String(64))  # 64 hex characters
+    quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Top-level categories an allow item exempts (the ones a person overturned); [] = all.
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_asset_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ux_hash_list_items_list_pdq", "list_id", "pdq", unique=True),
+        Index("ix_hash_list_items_pdq", "pdq"),
+    )
+
+
+class HashListStateRow(Base):
+    """One row that every change to any list bumps, so each process notices a change with one
+    cheap read: ``version`` on any change, ``removals`` when hashes left (a full reload)."""
+
+    __tablename__ = "hash_list_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    removals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- end hash lists -------------------------------------------------------------------------

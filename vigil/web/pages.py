@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vigil.api.deps import PathInt, VigilDep
-from vigil.errors import InvalidCredentials, VigilError
+from vigil.errors import InvalidCredentials, TooManySignIns, VigilError
 from vigil.service.review.service import ReviewService
 from vigil.web.preview import preview
 from vigil.web.render import page
@@ -19,6 +19,8 @@ from vigil.web.session import (
     PersonDep,
     UsersDep,
     check_csrf,
+    client_address,
+    retry_after,
     set_session_cookie,
 )
 
@@ -38,10 +40,13 @@ def login_form(request: Request) -> Response:
     return _login_page(request, "", 200)
 
 
-def _login_page(request: Request, error: str, status: int) -> Response:
+def _login_page(
+    request: Request, error: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
     # Before a session exists, the form's CSRF token is checked against a cookie it set.
     token = secrets.token_urlsafe(32)
     response = page(request, "login.html", status, login_csrf=token, error=error)
+    response.headers.update(headers or {})
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/review")
     return response
 
@@ -59,9 +64,12 @@ def login(
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_page(request, "The form expired; please sign in again.", 403)
     try:
-        token, _ = service.sign_in(username.strip(), password)
+        token, _ = service.sign_in(username.strip(), password, client_address(request, vigil))
     except InvalidCredentials as refusal:
         return _login_page(request, refusal.message, 401)
+    except TooManySignIns as refusal:
+        retry = {"Retry-After": retry_after(refusal)}
+        return _login_page(request, refusal.message, refusal.status, retry)
     response = _go("/review")
     max_age = int(vigil.settings.review_session_hours * 3600)
     set_session_cookie(response, token, vigil.settings.review_cookie_secure, max_age)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from vigil.api.deps import VigilDep
-from vigil.errors import CsrfTokenInvalid
+from vigil.errors import CsrfTokenInvalid, TooManySignIns
 from vigil.service.review.people import PersonRole
 from vigil.service.review.users import SignedIn, UserService
 
@@ -62,3 +63,14 @@ def set_session_cookie(response: Response, token: str, secure: bool, max_age: in
         secure=secure,
         path="/review",
     )
+
+
+def client_address(request: Request, vigil: VigilDep) -> str:
+    """The client's address: X-Forwarded-For only from VIGIL_TRUSTED_PROXIES."""
+    peer = request.client.host if request.client else "unknown"
+    return vigil.proxies.client(peer, request.headers.get("x-forwarded-for"))
+
+
+def retry_after(refusal: TooManySignIns) -> str:
+    """Retry-After in whole seconds, never 0 (which would invite an immediate retry)."""
+    return str(max(1, math.ceil(refusal.retry_after)))

@@ -33,6 +33,7 @@ from vigil.service.core.events import EVENT_FOR_STATUS, EventPublisher
 from vigil.service.core.status import Status, area_for
 from vigil.service.engine.detection_cache import DetectionCache
 from vigil.service.engine.moderation import ModerationEngine, ModerationResult
+from vigil.service.hashlists.known import hash_values  # hash lists
 from vigil.service.policies.repository import PolicyRepository
 from vigil.service.policies.shadow import shadow_decision
 from vigil.storage.blobs import Area, BlobStore
@@ -312,6 +313,7 @@ def _decided_values(
         "decision": _decision_view(result),
         "decided_at": now,
         "updated_at": now,
+        **hash_values(result.known),  # hash lists: the PDQ hash, kept with the asset
     }
 
 

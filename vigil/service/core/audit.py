@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil.service.core.status import Status
@@ -40,3 +42,15 @@ def audit_view(event: AuditEventRow) -> dict[str, Any]:
         "reason": event.reason,
         "at": iso(event.created_at),
     }
+
+
+# Sign-ins, lockouts and their lifting concern no asset, and an audit_events row must name
+# one (asset_id is a required foreign key): they are written to this logger instead, one JSON
+# object a line, which `vigil serve` sends to standard error (docs/review.md#sign-in-limits).
+security_log = logging.getLogger("vigil.audit")
+
+
+def security_event(action: str, actor: str, **details: str | int | float | None) -> None:
+    """One audit event that concerns no asset: ``action`` done by (or to) ``actor``."""
+    record = {"at": iso(datetime.now(UTC)), "action": action, "actor": actor, **details}
+    security_log.info(json.dumps(record, sort_keys=True))

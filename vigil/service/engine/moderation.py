@@ -25,6 +25,7 @@ from vigil.policy.model import Decision, Policy
 from vigil.service.engine.adapters import Adapters
 from vigil.service.engine.detector_demand import acted_on_any, wanted
 from vigil.service.engine.fusion import Adjustment, fuse
+from vigil.service.hashlists.known import KnownCheck, KnownContent  # hash lists
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class ModerationResult:
     sha256: str  # of the uploaded bytes: the asset's digest and the QA-sample key
     content_types: list[dict[str, Any]] = field(default_factory=list)
     fusion: list[Adjustment] = field(default_factory=list)  # confidences fusion lowered
+    known: KnownCheck | None = None  # hash lists: the PDQ hash and list matches
 
     def to_dict(self, min_confidence: float) -> dict[str, Any]:
         """The public JSON shape shared by `vigil moderate` and ``POST /v1/moderate``."""
@@ -76,6 +78,7 @@ class ModerationEngine:
         )
         self.detectors: list[Detector] = [s.detector for s in self.slots if s.detector]
         self.adapters = Adapters(settings)  # custom adapters, chosen per request
+        self.known: KnownContent | None = None  # hash lists, set by the app object
         self._loaded = threading.Event()
         # One thread per detector (and one for an adapter), shared by every request: a
         # detector's single-threaded stretches overlap the others' inference (docs/speed.md).
@@ -214,11 +217,19 @@ class ModerationEngine:
         names the detectors that ran (``None``: all)."""
         ran = chosen if chosen is not None else {d.name for d in self.detectors}
         fused = fuse(detections, ran, enabled=self.settings.fusion)
-        labels = build_labels(fused.detections)
+        # --- hash lists (docs/hashlists.md): match the image; exempt and add labels
+        known = self.known.check(image, fused.detections) if self.known else None
+        # --- end hash lists
+        labels = build_labels(known.detections if known else fused.detections)
         decision = evaluate(labels, policy, context=context, sample_key=sha256)
+        # --- hash lists: a listed action outranks the detectors' bands
+        if known:
+            decision, detections = known.decide(decision), known.stored(detections)
+        # --- end hash lists
         version = self.version_of(chosen)
+        adjust = fused.adjustments
         return ModerationResult(
-            image, labels, detections, version, decision, sha256, fusion=fused.adjustments
+            image, labels, detections, version, decision, sha256, fusion=adjust, known=known
         )
 
     def _decode_or_refusal(self, data: bytes) -> DecodedImage | VigilError:

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from vigil.errors import InvalidParameter, PresetNotFound
+from vigil.errors import InvalidParameter, InvalidPreset, PresetNotFound
 from vigil.policy.cloudinary import parse_moderation
-from vigil.policy.context import CONTEXT_KEYS, check_context_sizes
+from vigil.policy.context import CONTEXT_KEYS, check_context_sizes, resolve_context
 from vigil.service.policies.repository import PolicyRepository
 from vigil.storage.db import Database
 from vigil.storage.tables import UploadPresetRow
@@ -93,17 +93,19 @@ def _check_url(url: str) -> None:
 
 
 class PresetRepository:
-    def __init__(self, db: Database, policies: PolicyRepository) -> None:
+    def __init__(
+        self, db: Database, policies: PolicyRepository, default_policy: str = "default"
+    ) -> None:
         self.db = db
         self.policies = policies
+        self.default_policy = default_policy
 
     def put(self, name: str, options: UploadOptions, actor: str) -> dict[str, Any]:
         """Create or replace a preset."""
         if not _NAME.fullmatch(name):
             raise InvalidParameter("a preset name is 1-64 letters, digits, '_', '.' or '-'")
         options = check_options(options)
-        if options.policy is not None:
-            self.policies.get(options.policy)  # PolicyNotFound now, not at upload time
+        self._check_against_policy(name, options)
         now = datetime.now(UTC)
         with self.db.session() as session:
             row = session.get(UploadPresetRow, name)
@@ -112,6 +114,16 @@ class PresetRepository:
                 session.add(row)
             row.options, row.updated_by, row.updated_at = options.to_dict(), actor, now
         return self.describe(name)
+
+    def _check_against_policy(self, name: str, options: UploadOptions) -> None:
+        """Refuse now what every upload with the preset would be refused: an unknown policy
+        (PolicyNotFound), or a context its policy does not take (InvalidPreset). Without a
+        policy of its own, the preset's context is checked against the default policy."""
+        policy = self.policies.get(options.policy or self.default_policy)
+        try:
+            resolve_context(policy, options.context, datetime.now(UTC))
+        except InvalidParameter as refusal:
+            raise InvalidPreset(f"preset '{name}': {refusal.message}") from None
 
     def get(self, name: str) -> UploadOptions:
         with self.db.session() as session:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.errors import AppealNotAllowed, InvalidParameter
+from vigil.errors import AppealNotAllowed, Forbidden, InvalidParameter
 from vigil.service.access.principal import Principal
 from vigil.service.assets.service import AssetService
 from vigil.service.core.audit import audit_row
@@ -30,7 +30,15 @@ class AppealService:
         message = message.strip()
         if not 1 <= len(message) <= MAX_MESSAGE:
             raise InvalidParameter(f"an appeal needs a message of 1-{MAX_MESSAGE} characters")
-        asset = self.assets.get(asset_id, who)  # AssetNotFound for someone else's asset
+        owner = self.assets.visible_row(asset_id, who).owner_key_id  # AssetNotFound if unseen
+        if owner != who.key_id:
+            # Reviewers and admins see every asset, but an appeal is the uploader's voice: one
+            # filed for them would use up the owner's one appeal of this rejection.
+            raise Forbidden(
+                f"only the uploader of asset {asset_id} can appeal it; "
+                "reviewers and admins override the decision instead"
+            )
+        asset = self.assets.get(asset_id, who)
         if asset["status"] != Status.REJECTED:
             raise AppealNotAllowed(
                 f"asset {asset_id} is {asset['status']}; only rejected assets can be appealed"

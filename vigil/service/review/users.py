@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import secrets
 import time
@@ -16,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from vigil.errors import InvalidCredentials, InvalidParameter, UserExists, UserNotFound
 from vigil.service.access.keys import hash_token
+from vigil.service.access.principal import Principal, Role, require_role
 from vigil.service.core.enums import parse_enum
 from vigil.service.review.people import PersonRole, Reviewer, person
+from vigil.service.review.sign_in_guard import SignInGuard, SignInRules
 from vigil.storage.db import Database
 from vigil.storage.tables import UserRow, WebSessionRow
 
@@ -43,9 +46,12 @@ class SignedIn:
 
 
 class UserService:
-    def __init__(self, db: Database, session_hours: float) -> None:
+    def __init__(
+        self, db: Database, session_hours: float, guard: SignInGuard | None = None
+    ) -> None:
         self.db = db
         self.session_seconds = session_hours * 3600
+        self.guard = guard or SignInGuard(SignInRules())
 
     def create(self, username: str, password: str, role: str) -> dict[str, Any]:
         if not USERNAME.match(username):
@@ -84,23 +90,40 @@ class UserService:
                 session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
             return _user_view(row)
 
+    # -- sign-in lockouts (in memory, per process: SignInGuard) ------------------------------
+
+    def lockouts(self, who: Principal) -> builtins.list[dict[str, Any]]:
+        require_role(who, Role.ADMIN)
+        return self.guard.lockouts()
+
+    def unlock(self, who: Principal, username: str, address: str | None) -> dict[str, Any]:
+        """Lift ``username``'s sign-in lockout (for ``address``, or every address)."""
+        require_role(who, Role.ADMIN)
+        lifted = self.guard.unlock(username, address, who.key_id)
+        return {"username": username, "address": address, "lifted": lifted}
+
     # -- sessions ----------------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str) -> tuple[str, SignedIn]:
+    def sign_in(self, username: str, password: str, address: str = "local") -> tuple[str, SignedIn]:
         """A new session's cookie token and its details; one refusal for every failure, so
-        it does not tell which usernames exist."""
+        it does not tell which usernames exist. ``address`` is the client's, for the limits
+        and the lockout (SignInGuard)."""
+        self.guard.admit(address, username)
         with self.db.session() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
-        if not _verify(row.password_hash if row else _DUMMY_HASH, password) or row is None:
+        with self.guard.hashing():
+            verified = _verify(row.password_hash if row else _DUMMY_HASH, password)
+        if not verified or row is None or row.disabled:
+            self.guard.failed(address, username)
             raise InvalidCredentials("wrong username or password")
-        if row.disabled:
-            raise InvalidCredentials("wrong username or password")
+        self.guard.succeeded(address, username)
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
         with self.db.session() as session:
             # Sessions that ran out are of no use to anyone: sweep them on each sign-in.
             session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
             if _hasher.check_needs_rehash(row.password_hash):
-                rehashed = _hasher.hash(password)
+                with self.guard.hashing():
+                    rehashed = _hasher.hash(password)
                 session.execute(
                     update(UserRow).where(UserRow.id == row.id).values(password_hash=rehashed)
                 )

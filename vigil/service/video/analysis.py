@@ -124,6 +124,9 @@ class VideoAnalyzer:
         chosen = [self.engine.chosen(policy)] * len(fresh)  # on-demand ones where it needs them
         found = self.engine.detect([_decoded(batch[i]) for i in fresh], chosen=chosen)
         detections = dict(zip(fresh, found, strict=True))
+        # --- hash lists (docs/hashlists.md): each analysed frame is matched, with its time
+        detections = {i: self._listed(batch[i], found) for i, found in detections.items()}
+        # --- end hash lists
         state.analysed += len(fresh)
         for index, frame in enumerate(batch):
             if state.first_image is None:
@@ -141,6 +144,14 @@ class VideoAnalyzer:
             if state.early_stop_ms is not None:
                 return True
         return False
+
+    def _listed(self, frame: Frame, found: list[Detection]) -> list[Detection]:
+        """Hash lists: the frame's detections and its block and review list matches."""
+        known = self.engine.known
+        if known is None:
+            return found
+        check = known.check(_decoded(frame), found, frame.timestamp_ms)
+        return [*found, *check.matches]
 
     def _keep_segment_start(
         self, frame: Frame, labels: list[ModerationLabel], state: _Analysis
