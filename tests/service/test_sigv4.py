@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -93,3 +94,20 @@ def test_another_service_scope_or_a_missing_header_is_refused() -> None:
     broken = {**request.headers, "authorization": "AWS4-HMAC-SHA256 Credential=x"}
     with pytest.raises(InvalidSignature, match="requires"):
         verify(SignedRequest("POST", "/", "", broken, BODY), secret_of, "rekognition")
+
+
+def test_a_signed_payload_hash_must_be_the_bodys() -> None:
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1:8000/",
+        data=BODY,
+        headers={"X-Amz-Content-SHA256": hashlib.sha256(BODY).hexdigest()},
+    )
+    SigV4Auth(Credentials(KEY_ID, SECRET), "rekognition", "eu-west-1").add_auth(request)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers["host"] = "127.0.0.1:8000"
+    verify(SignedRequest("POST", "/", "", headers, BODY), secret_of, "rekognition")
+    # The signature covers the header, not the body: another body must not pass with it.
+    swapped = SignedRequest("POST", "/", "", headers, b'{"Image": {"Bytes": "BBBB"}}')
+    with pytest.raises(InvalidSignature, match="x-amz-content-sha256"):
+        verify(swapped, secret_of, "rekognition")

@@ -1,8 +1,9 @@
 """AWS Signature Version 4 verification for requests signed by unmodified AWS SDKs.
 
-The server recomputes the signature the client made: the canonical request (method, path,
-query, the signed headers, the payload's SHA-256), the string to sign over it and the
-credential scope, and the HMAC chain keyed by the secret. Only header-signed requests
+The server recomputes the signature the client made with botocore's own SigV4 signer, over the
+request rebuilt from what the client signed (method, path, query, the signed headers, the
+body), dated as the client dated it; vigil itself only parses the ``Authorization`` header and
+checks the date and scope. Only header-signed requests
 (``Authorization: AWS4-HMAC-SHA256 ...``) are accepted; presigned query strings are not used
 by the JSON protocol the Rekognition API speaks.
 """
@@ -15,7 +16,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
+
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from vigil.errors import InvalidSignature, MissingAuthenticationToken
 
@@ -87,8 +92,8 @@ def verify(
         )
     stamp = _check_date(request.headers, credential, now or datetime.now(UTC))
     secret = secret_of(credential.access_key_id)
-    canonical = canonical_request(request, auth.signed_headers)
-    expected = signature(secret, credential, stamp, canonical)
+    _check_payload_hash(request)
+    expected = expected_signature(request, auth, secret, stamp)
     if not hmac.compare_digest(expected, auth.signature):
         raise InvalidSignature(
             "The request signature we calculated does not match the signature you provided. "
@@ -97,29 +102,42 @@ def verify(
     return credential
 
 
-def signature(secret: str, credential: Credential, stamp: str, canonical: str) -> str:
-    to_sign = "\n".join(
-        (ALGORITHM, stamp, credential.scope, hashlib.sha256(canonical.encode()).hexdigest())
+def expected_signature(
+    request: SignedRequest, auth: _Authorization, secret: str, stamp: str
+) -> str:
+    """The signature an SDK holding ``secret`` makes over ``request``: computed by botocore's
+    own signer on the request rebuilt from what was signed, so vigil and the SDKs cannot
+    disagree on the canonical form."""
+    unverifiable = sorted(set(auth.signed_headers) & set(SIGNED_HEADERS_BLACKLIST))
+    if unverifiable:
+        # botocore's signer leaves these out of any signature it computes.
+        raise InvalidSignature(f"vigil cannot verify a signature over {', '.join(unverifiable)}")
+    headers = {name: _header_value(request.headers, name) for name in auth.signed_headers}
+    rebuilt = AWSRequest(
+        method=request.method.upper(),
+        url=f"http://{headers['host']}{request.path or '/'}",
+        headers=headers,
+        data=request.body,
+        params=parse_qsl(request.query, keep_blank_values=True),
     )
-    key = _hmac(f"AWS4{secret}".encode(), credential.date)
-    for part in (credential.region, credential.service, "aws4_request"):
-        key = _hmac(key, part)
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    rebuilt.context["timestamp"] = stamp
+    credential = auth.credential
+    signer = SigV4Auth(
+        Credentials(credential.access_key_id, secret), credential.service, credential.region
+    )
+    canonical = signer.canonical_request(rebuilt)
+    found: str = signer.signature(signer.string_to_sign(rebuilt, canonical), rebuilt)
+    return found
 
 
-def canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
-    headers = "".join(f"{name}:{_header_value(request.headers, name)}\n" for name in signed_headers)
-    return "\n".join(
-        (
-            request.method.upper(),
-            # Outside S3, AWS encodes the already-encoded path once more.
-            quote(request.path or "/", safe="/~"),
-            _canonical_query(request.query),
-            headers,
-            ";".join(signed_headers),
-            hashlib.sha256(request.body).hexdigest(),
+def _check_payload_hash(request: SignedRequest) -> None:
+    """A signed ``x-amz-content-sha256`` stands in for the body in the signature, so it must be
+    the body's hash: otherwise a valid signature could carry another body."""
+    claimed = request.headers.get("x-amz-content-sha256")
+    if claimed is not None and claimed != hashlib.sha256(request.body).hexdigest():
+        raise InvalidSignature(
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
-    )
 
 
 def _parse(request: SignedRequest) -> _Authorization:
@@ -172,13 +190,3 @@ def _header_value(headers: Mapping[str, str], name: str) -> str:
     if value is None:
         raise InvalidSignature(f"the signed header '{name}' is missing from the request")
     return " ".join(value.split())
-
-
-def _canonical_query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
-    encoded = sorted((quote(key, safe="-_.~"), quote(value, safe="-_.~")) for key, value in pairs)
-    return "&".join(f"{key}={value}" for key, value in encoded)
-
-
-def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode(), hashlib.sha256).digest()
