@@ -282,6 +282,9 @@ def test_data_after_the_container_end_is_a_polyglot(fmt: str) -> None:
         b"<svg/onload=alert(1)>",
         b"<iframe src=x>",
         b"JavaScript:alert(1)",
+        b"<img src=x onerror=alert(1)>",
+        b'<body ONLOAD ="steal()">',
+        b"<a href='#' onmouseover=go()>",
     ],
 )
 def test_active_content_anywhere_is_a_polyglot(marker: bytes) -> None:
@@ -291,6 +294,11 @@ def test_active_content_anywhere_is_a_polyglot(marker: bytes) -> None:
 
 def test_markup_lookalikes_without_a_tag_boundary_pass() -> None:
     data = encode(photo(), "JPEG", comment=b"<svgfoo <htmlx <scripts")
+    decode(data)
+
+
+def test_on_words_outside_a_tag_pass() -> None:
+    data = encode(photo(), "JPEG", comment=b"Photo: online=yes, onboard=1 <3 < 5")
     decode(data)
 
 

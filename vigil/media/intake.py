@@ -239,9 +239,10 @@ def _to_8bit_grey(image: Image.Image) -> Image.Image:
 # (b) No ZIP end-of-central-directory record at the end and no PDF header near the start,
 #     wherever they hide (inside a metadata chunk, say): that is where ZIP and PDF readers
 #     look for them.
-# (c) No active-content markers anywhere: <script, <?php, <html, <svg, <iframe, javascript:
-#     (case-insensitive). Tags must be followed by a character that ends an HTML tag name
-#     (whitespace, / or >), as a browser requires (and "<?php" by whitespace, as PHP does).
+# (c) No active-content markers anywhere: <script, <?php, <html, <svg, <iframe, javascript:,
+#     or an on...= event attribute inside a tag (case-insensitive). Tags must be followed by
+#     a character that ends an HTML tag name (whitespace, / or >), as a browser requires
+#     (and "<?php" by whitespace, as PHP does).
 #     Compressed pixel data is random-looking bytes: a bare "<svg" would match about 1 in
 #     25 such 20 MB files; with the boundary it is about 1 in 1,000 (1 in 10,000 at 2 MB).
 
@@ -496,6 +497,13 @@ def _is_zip_eocd(data: bytes, pos: int) -> bool:
 
 _ACTIVE_TAG = re.compile(rb"<(?:script|html|svg|iframe)[\t\n\f\r />]|<\?php(?:[\t\n\r ]|\Z)")
 _JAVASCRIPT_URL = b"javascript:"
+# An event-handler attribute inside a tag (<img src=x onerror=...>): it runs script without any
+# <script. The tag context keeps random compressed bytes from matching ("on" and a few letters
+# and "=" alone would, about once per megabyte).
+_EVENT_ATTRIBUTE = re.compile(
+    rb"<[a-z][a-z0-9]{0,15}(?:[\t\n\f\r /][^<>]{0,512}?)?[\t\n\f\r /\"']"
+    rb"(on[a-z]{3,24})[\t\n\f\r ]*="
+)
 
 
 def _active_content_marker(data: bytes) -> str | None:
@@ -505,4 +513,7 @@ def _active_content_marker(data: bytes) -> str | None:
         return found.group().rstrip(b"\t\n\f\r />").decode("ascii")
     if _JAVASCRIPT_URL in lowered:
         return _JAVASCRIPT_URL.decode("ascii")
+    handler = _EVENT_ATTRIBUTE.search(lowered)
+    if handler is not None:
+        return f"{handler.group(1).decode('ascii')}="
     return None
