@@ -32,6 +32,8 @@ def test_bad_yaml_reports_line_and_column() -> None:
         ("name: x\ncategories:\n  Explicit: {warn: 80}\n", "'ignore' or a mapping"),
         ("name: x\ncategories:\n  Explicit: {block: true}\n", "from 0 to 100"),
         ("categories: {}\n", "'name'"),
+        ("name: my policy\ncategories: {}\n", "letters, digits, '_' and '-'"),
+        ("name: ../etc\ncategories: {}\n", "letters, digits, '_' and '-'"),
         ("- a list\n", "YAML mapping"),
         ("name: x\nthresholds: {}\n", "unknown top-level keys"),
     ],

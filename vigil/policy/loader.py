@@ -12,7 +12,7 @@ import yaml
 from vigil.errors import InvalidPolicy, PolicyNotFound
 from vigil.policy.model import Policy
 from vigil.policy.parsing import parse_categories, parse_qa_sample, parse_triggers
-from vigil.policy.parsing_context import parse_context, parse_rules
+from vigil.policy.parsing_context import NAME, parse_context, parse_rules
 from vigil.policy.sources import policy_sources
 
 # A policy nests a few levels (rules, their conditions, lists of values). PyYAML builds
@@ -54,8 +54,11 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """A validated policy from YAML text; InvalidPolicy says what is wrong and where."""
     document = _load_yaml(text, source)
     name = document.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidPolicy(f"{source}: 'name' must be a non-empty string")
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise InvalidPolicy(
+            f"{source}: 'name' must be 1-64 letters, digits, '_' and '-', starting with a "
+            "letter or digit"
+        )
     unknown_keys = set(document) - TOP_LEVEL_KEYS
     if unknown_keys:
         raise InvalidPolicy(f"{source}: unknown top-level keys {sorted(unknown_keys)}")

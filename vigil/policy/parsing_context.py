@@ -15,7 +15,8 @@ from vigil.policy.parsing import parse_categories
 from vigil.policy.rules import first_conflict
 
 CONDITION_KEYS: tuple[str, ...] = (*CONTEXT_KEYS, "time", "content_types")
-_RULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# Policy and rule names: they appear in URLs, rule ids ("rule.<name>") and CLI arguments.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
@@ -98,7 +99,7 @@ def _rule(index: int, entry: Any, context: dict[str, ContextKey], source: str) -
             f"{source}: 'rules[{index}]' must be a mapping with exactly name, when and categories"
         )
     name = entry["name"]
-    if not isinstance(name, str) or not _RULE_NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InvalidPolicy(
             f"{source}: 'rules[{index}].name' must be a name of letters, digits, '_' and '-'"
         )
