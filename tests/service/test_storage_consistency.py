@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.images import coffee_jpeg
 from vigil.app import Vigil
+from vigil.runtime.background import Background
 from vigil.runtime.maintenance_thread import MaintenanceThread
 from vigil.service.access.keys import authenticate, create_key
 from vigil.service.access.principal import Principal, Role
@@ -65,3 +66,16 @@ def test_worker_thread_starts_and_stops(vigil: Vigil) -> None:
         time.sleep(0.05)
     worker.stop()
     assert not vigil.blobs.exists(Area.ORIGINALS, "beef")
+
+
+def test_maintenance_sweeps_temp_files_an_interrupted_write_left(vigil: Vigil) -> None:
+    # A write killed before its rename leaves its temp file; a write going on now is young.
+    tmp = vigil.blobs.root / "tmp"
+    stale, fresh = tmp / "tmpkilled", tmp / "tmpwriting"
+    stale.write_bytes(b"half a photo")
+    fresh.write_bytes(b"being written")
+    then = time.time() - 2 * 3600
+    os.utime(stale, (then, then))
+    Background(vigil).maintenance.run_once()
+    assert not stale.exists()
+    assert fresh.exists()

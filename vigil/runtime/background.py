@@ -26,6 +26,7 @@ class Background:
             chores=(
                 vigil.queue.purge_finished,
                 vigil.uploads.purge_idempotency_keys,
+                vigil.blobs.sweep_temporary,
                 vigil.archive.archive_due,  # last: a storage outage fails the pass here
             ),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -12,6 +13,9 @@ from typing import BinaryIO, Protocol
 
 # Streaming copies move this much at a time, so memory stays flat whatever the file size.
 CHUNK_BYTES = 1024 * 1024
+# A temp file this old belongs to no write still going on: writes copy from a file already
+# received, in seconds.
+TEMP_MAX_AGE = 3600.0
 
 
 class Area(StrEnum):
@@ -53,6 +57,10 @@ class BlobStore(Protocol):
     def delete(self, area: Area, key: str) -> None: ...
 
     def keys_older_than(self, area: Area, seconds: float) -> Iterator[str]: ...
+
+    def sweep_temporary(self) -> int:
+        """Remove what interrupted writes left behind; returns how many."""
+        ...
 
 
 class LocalBlobStore:
@@ -106,6 +114,18 @@ class LocalBlobStore:
         for path in (self.root / area.value).glob("*/*"):
             if path.is_file() and path.stat().st_mtime < cutoff:
                 yield path.name
+
+    def sweep_temporary(self) -> int:
+        """Remove temp files older than ``TEMP_MAX_AGE``: a write that a crash (SIGKILL, power
+        loss) interrupted leaves one in ``tmp`` that nothing else would ever remove."""
+        cutoff = time.time() - TEMP_MAX_AGE
+        removed = 0
+        for path in (self.root / "tmp").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # another process swept it first
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
 
 def _copy_chunks(source: BinaryIO, target: BinaryIO) -> int:

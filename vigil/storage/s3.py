@@ -145,6 +145,12 @@ class S3BlobStore:
                     if "/" not in key and item["LastModified"].timestamp() < cutoff:
                         yield key
 
+    def sweep_temporary(self) -> int:
+        """Nothing vigil can see: an object appears only once its upload completes. Parts of an
+        interrupted multipart upload are the bucket's lifecycle rule's to remove
+        (docs/storage.md)."""
+        return 0
+
     @contextmanager
     def _errors(
         self, action: str, name: str, *, missing: type[Exception] | None = None
