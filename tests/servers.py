@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
@@ -201,6 +201,10 @@ class VigilServer:
     url: str
     admin_key: str
     process: subprocess.Popen[str]
+    stdout: list[str] = field(default_factory=list)  # uvicorn's access log, as it comes
+
+    def output(self) -> str:
+        return "".join(self.stdout)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -224,7 +228,8 @@ def start_vigil_serve(env: dict[str, str], *extra: str, ready_s: float = 180) ->
     assert process.stdout is not None
     server = VigilServer(f"http://127.0.0.1:{port}", process.stdout.readline().strip(), process)
     # uvicorn's access log goes to stdout: keep reading it, or a full pipe stalls the server.
-    threading.Thread(target=_discard, args=(process.stdout,), daemon=True).start()
+    reader = threading.Thread(target=_collect, args=(process.stdout, server.stdout), daemon=True)
+    reader.start()
     try:
         wait_until_ready(server.url, process, ready_s)
     except BaseException:
@@ -233,9 +238,9 @@ def start_vigil_serve(env: dict[str, str], *extra: str, ready_s: float = 180) ->
     return server
 
 
-def _discard(stream: IO[str]) -> None:
-    for _ in stream:
-        pass
+def _collect(stream: IO[str], into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[str], timeout_s: float = 120) -> None:

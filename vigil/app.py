@@ -12,44 +12,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigil.errors import InvalidParameter  # hash lists
-from vigil.policy.model import Policy
 from vigil.policy.sources import policy_sources
-from vigil.queue.jobs import JobQueue, RetryPolicy
-from vigil.queue.worker import Handler, one_at_a_time
-from vigil.service.access.client_ip import ProxyTrust
 from vigil.service.access.keys import ensure_admin_key
-from vigil.service.assets.archive import ArchiveRules, ArchiveService
-from vigil.service.assets.processing import MODERATE, AssetProcessor
-from vigil.service.assets.service import AssetService
-from vigil.service.assets.uploads import UploadService
-from vigil.service.core.events import EventPublisher
-from vigil.service.engine.detection_cache import DetectionCache
-from vigil.service.engine.moderation import ModerationEngine
-from vigil.service.hashlists.feedback import DecisionFeedback  # hash lists
-from vigil.service.hashlists.known import KnownContent  # hash lists
-from vigil.service.hashlists.matcher import HashMatcher  # hash lists
-from vigil.service.hashlists.model import ListAction, MatchRules, parse_action  # hash lists
-from vigil.service.hashlists.service import HashListService  # hash lists
-from vigil.service.notices.alerts import JOB_KIND as ALERT_JOB
-from vigil.service.notices.alerts import AlertService
-from vigil.service.notices.sns import SnsNotifier
-from vigil.service.notices.webhooks import JOB_KIND as WEBHOOK_JOB
-from vigil.service.notices.webhooks import WebhookService
-from vigil.service.policies.presets import PresetRepository
 from vigil.service.policies.repository import PolicyRepository
-from vigil.service.review.appeals import AppealService
-from vigil.service.review.service import ReviewRules, ReviewService
-from vigil.service.review.sign_in_guard import SignInGuard, SignInRules
-from vigil.service.review.users import UserService
-from vigil.service.video.jobs import MODERATE_VIDEO, VideoProcessor
-from vigil.service.video.service import VideoService
 from vigil.settings import Settings
-from vigil.storage.blobs import BlobStore
 from vigil.storage.db import Database, migrate
-from vigil.storage.open import open_blob_store
 
+# Only what prepare_database and prepare_storage need is imported at the top: `vigil init` and
+# `vigil keys create` call them and must not load the detector stack (onnx, PyAV, boto3). The
+# services are imported by the functions that build them.
 if TYPE_CHECKING:
     from vigil.aws.rekognition import RekognitionService
+    from vigil.policy.model import Policy
+    from vigil.queue.jobs import JobQueue
+    from vigil.queue.worker import Handler
+    from vigil.service.access.client_ip import ProxyTrust
+    from vigil.service.assets.archive import ArchiveRules, ArchiveService
+    from vigil.service.assets.processing import AssetProcessor
+    from vigil.service.assets.service import AssetService
+    from vigil.service.assets.uploads import UploadService
+    from vigil.service.core.events import EventPublisher
+    from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.hashlists.model import MatchRules  # hash lists
+    from vigil.service.hashlists.service import HashListService  # hash lists
+    from vigil.service.notices.alerts import AlertService
+    from vigil.service.notices.webhooks import WebhookService
+    from vigil.service.policies.presets import PresetRepository
+    from vigil.service.review.appeals import AppealService
+    from vigil.service.review.service import ReviewRules, ReviewService
+    from vigil.service.review.sign_in_guard import SignInRules
+    from vigil.service.review.users import UserService
+    from vigil.service.video.jobs import VideoProcessor
+    from vigil.service.video.service import VideoService
+    from vigil.storage.blobs import BlobStore
 
 
 @dataclass
@@ -90,6 +85,12 @@ class Vigil:
 
     def job_handlers(self) -> dict[str, Handler]:
         """What each kind of job runs; moderation waits until the models are loaded."""
+        from vigil.queue.worker import Handler, one_at_a_time
+        from vigil.service.assets.processing import MODERATE
+        from vigil.service.notices.alerts import JOB_KIND as ALERT_JOB
+        from vigil.service.notices.webhooks import JOB_KIND as WEBHOOK_JOB
+        from vigil.service.video.jobs import MODERATE_VIDEO
+
         ready = lambda: self.engine.ready  # noqa: E731
         return {
             MODERATE: Handler(self.processor.process, ready=ready, dead=self.processor.abandon),
@@ -153,6 +154,30 @@ def prepare_storage(settings: Settings) -> str | None:
 def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     """The service objects. Detectors are created but not loaded (``engine.load()``) unless an
     already loaded ``engine`` is passed in."""
+    from vigil.service.access.client_ip import ProxyTrust
+    from vigil.service.assets.archive import ArchiveService
+    from vigil.service.assets.processing import AssetProcessor
+    from vigil.service.assets.service import AssetService
+    from vigil.service.assets.uploads import UploadService
+    from vigil.service.core.events import EventPublisher
+    from vigil.service.engine.detection_cache import DetectionCache
+    from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.hashlists.feedback import DecisionFeedback  # hash lists
+    from vigil.service.hashlists.known import KnownContent  # hash lists
+    from vigil.service.hashlists.matcher import HashMatcher  # hash lists
+    from vigil.service.hashlists.service import HashListService  # hash lists
+    from vigil.service.notices.alerts import AlertService
+    from vigil.service.notices.sns import SnsNotifier
+    from vigil.service.notices.webhooks import WebhookService
+    from vigil.service.policies.presets import PresetRepository
+    from vigil.service.review.appeals import AppealService
+    from vigil.service.review.service import ReviewService
+    from vigil.service.review.sign_in_guard import SignInGuard
+    from vigil.service.review.users import UserService
+    from vigil.service.video.jobs import VideoProcessor
+    from vigil.service.video.service import VideoService
+    from vigil.storage.open import open_blob_store
+
     db = Database(settings.resolved_database_url)
     queue = open_queue(db, settings)
     blobs = open_blob_store(settings)
@@ -213,6 +238,8 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
 
 
 def sign_in_rules(settings: Settings) -> SignInRules:
+    from vigil.service.review.sign_in_guard import SignInRules
+
     return SignInRules(
         attempts_per_ip=settings.login_attempts_per_ip,
         window_seconds=settings.login_window_seconds,
@@ -225,6 +252,8 @@ def sign_in_rules(settings: Settings) -> SignInRules:
 
 def hashlist_rules(settings: Settings) -> MatchRules:
     """Hash lists (docs/hashlists.md): how this vigil matches and learns from people."""
+    from vigil.service.hashlists.model import ListAction, MatchRules, parse_action
+
     rejected = parse_action(settings.hashlist_rejected_action)
     if rejected is ListAction.ALLOW:
         raise InvalidParameter("VIGIL_HASHLIST_REJECTED_ACTION must be block or review")
@@ -240,6 +269,8 @@ def hashlist_rules(settings: Settings) -> MatchRules:
 
 
 def archive_rules(settings: Settings) -> ArchiveRules:
+    from vigil.service.assets.archive import ArchiveRules
+
     return ArchiveRules(
         after_days=settings.archive_after_days,
         images=settings.archive_images,
@@ -248,6 +279,8 @@ def archive_rules(settings: Settings) -> ArchiveRules:
 
 
 def review_rules(settings: Settings) -> ReviewRules:
+    from vigil.service.review.service import ReviewRules
+
     return ReviewRules(
         double_categories=settings.review_double_categories,
         claim_seconds=settings.review_claim_seconds,
@@ -257,6 +290,8 @@ def review_rules(settings: Settings) -> ReviewRules:
 
 
 def open_queue(db: Database, settings: Settings) -> JobQueue:
+    from vigil.queue.jobs import JobQueue, RetryPolicy
+
     retry = RetryPolicy(
         max_attempts=settings.job_max_attempts,
         backoff_seconds=settings.job_backoff_seconds,

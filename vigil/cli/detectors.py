@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,8 +12,9 @@ from rich.table import Table
 
 from vigil.cli.output import OutputFormat, fail
 from vigil.errors import VigilError
-from vigil.service.engine.detectors import DetectorInfo, list_detectors
-from vigil.settings import load_settings
+
+if TYPE_CHECKING:
+    from vigil.service.engine.detectors import DetectorInfo
 
 
 def detectors(
@@ -24,6 +25,9 @@ def detectors(
 ) -> None:
     """List every installed detector: version, labels, licence, enabled, loaded. Exits 1 when
     an enabled detector failed (with --load: failed to load)."""
+    from vigil.service.engine.detectors import list_detectors
+    from vigil.settings import load_settings
+
     try:
         found = list_detectors(load_settings(), load=load)
     except VigilError as exc:

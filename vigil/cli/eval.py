@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,9 +13,11 @@ from rich.table import Table
 
 from vigil.cli.output import OutputFormat, err, fail, loaded_engine
 from vigil.errors import VigilError
-from vigil.policy.model import Policy
-from vigil.service.engine.evaluation import Evaluation, Sample, evaluate_samples, pr_curve
-from vigil.service.engine.evaluation_run import Refused, moderate_rows, read_manifest
+
+if TYPE_CHECKING:
+    from vigil.policy.model import Policy
+    from vigil.service.engine.evaluation import Evaluation, Sample
+    from vigil.service.engine.evaluation_run import Refused
 
 
 def evaluate(
@@ -30,6 +32,9 @@ def evaluate(
     """Moderate every file of a labelled manifest and print precision, recall and F1 per
     top-level category, and the share of files that would go to review. Exit 1 if any file
     was refused (it is left out of the figures)."""
+    from vigil.service.engine.evaluation import evaluate_samples, pr_curve
+    from vigil.service.engine.evaluation_run import moderate_rows, read_manifest
+
     try:
         rows = read_manifest(manifest)
     except VigilError as exc:

@@ -12,10 +12,10 @@ import typer
 
 from vigil.cli.output import CLI_ADMIN, fail, print_result
 from vigil.errors import InvalidParameter, VigilError
-from vigil.service.hashlists.service import HashListService, Upload
 
 if TYPE_CHECKING:
     from vigil.app import Vigil
+    from vigil.service.hashlists.service import HashListService
 
 lists_app = typer.Typer(
     help="Hash lists: known content matched by PDQ hash before the policy decides.",
@@ -67,6 +67,8 @@ def add(
     note: Annotated[str, typer.Option(help="Why these are listed.")] = "",
 ) -> None:
     """Add images (hashed here) or hex PDQ hashes to a list."""
+    from vigil.service.hashlists.service import Upload
+
     uploads = [Upload(str(path), _read(path)) for path in files or []]
     hashes = list(pdq or [])
 

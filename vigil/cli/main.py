@@ -6,12 +6,11 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 from rich.table import Table
 
 from vigil.cli.adapters import adapters_app
@@ -27,16 +26,16 @@ from vigil.cli.models import models_app
 from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
 from vigil.cli.policy import policy_app
 from vigil.cli.presets import presets_app
-from vigil.cli.serving import check_port_free, send_audit_log_to_stderr
 from vigil.cli.users import users_app
 from vigil.cli.webhooks import webhooks_app
 from vigil.errors import VigilError
-from vigil.policy.context import resolve_context
-from vigil.policy.model import Policy
-from vigil.service.assets.scan import ScanSummary
-from vigil.service.engine.moderation import ModerationEngine, ModerationResult
-from vigil.service.video.files import moderate_video_file, report_dict, video_kind_of
-from vigil.settings import Settings, describe, load_settings
+
+# Only what `vigil --help` needs is imported here; the detector stack, onnx, PyAV, boto3 and
+# the service layer are imported inside the commands that use them (tests/test_cli_imports.py).
+if TYPE_CHECKING:
+    from vigil.policy.model import Policy
+    from vigil.service.engine.moderation import ModerationEngine, ModerationResult
+    from vigil.settings import Settings
 
 app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -59,6 +58,8 @@ app.command("eval")(evaluate)
 
 
 def _settings(**overrides: Any) -> Settings:
+    from vigil.settings import load_settings
+
     try:
         return load_settings(**overrides)
     except VigilError as exc:
@@ -74,6 +75,8 @@ def _moderate_file(
     adapter: str | None = None,
 ) -> dict[str, Any]:
     """One file's result as printed: an image's labels, or a video's labels and segments."""
+    from vigil.service.video.files import moderate_video_file, report_dict, video_kind_of
+
     try:
         kind = video_kind_of(path)
         if kind is not None:
@@ -206,6 +209,10 @@ def scan(
     ] = None,
 ) -> None:
     """Moderate every file under a folder, recursively, and summarise."""
+    from rich.progress import Progress
+
+    from vigil.service.assets.scan import ScanSummary
+
     floor = _settings().min_confidence if min_confidence is None else min_confidence
     engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
@@ -237,6 +244,8 @@ def _scan_chunk(
     floor: float,
 ) -> Iterator[tuple[Path, dict[str, Any] | None, ModerationResult | VigilError]]:
     """Images in one detector batch; videos one by one, reported with their segments."""
+    from vigil.service.video.files import moderate_video_file, report_dict, video_kind_of
+
     kinds = {path: video_kind_of(path) for path in chunk}
     images = [path for path in chunk if kinds[path] is None]
     outcomes = engine.moderate_batch([path.read_bytes() for path in images], policy, context)
@@ -255,6 +264,8 @@ def _scan_chunk(
 
 def _checked_context(policy: Policy, pairs: list[str]) -> dict[str, str]:
     """``--context KEY=VALUE`` pairs, refused up front if the policy does not accept them."""
+    from vigil.policy.context import resolve_context
+
     parsed = parse_pairs(pairs)
     try:
         resolve_context(policy, parsed, datetime.now(UTC))
@@ -274,6 +285,11 @@ def serve(
 
     from vigil.api.app import create_app
     from vigil.app import build, prepare_storage
+    from vigil.cli.serving import (
+        check_port_free,
+        redact_access_log_queries,
+        send_audit_log_to_stderr,
+    )
 
     settings = _settings()
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -286,6 +302,7 @@ def serve(
     if admin_key:
         _announce_admin_key(admin_key)
     send_audit_log_to_stderr()
+    redact_access_log_queries()
     err.print(f"vigil listening on http://{bind_host}:{bind_port} (docs at /docs)")
     # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer
     # as the client's address; vigil reads it only from VIGIL_TRUSTED_PROXIES (client_ip.py).
@@ -361,6 +378,8 @@ def show_settings(
     ] = False,
 ) -> None:
     """Print every setting's effective value and where it came from (secrets hidden)."""
+    from vigil.settings import describe
+
     table = Table(title="vigil settings")
     for column in ("Setting", "Value", "Source", "Help"):
         table.add_column(column)

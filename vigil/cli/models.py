@@ -10,11 +10,10 @@ import typer
 
 from vigil.cli.output import fail
 from vigil.errors import InvalidParameter, VigilError
-from vigil.service.engine.clip_text import embed_prompts, wanted_prompts
-from vigil.service.engine.model_hub import PREPROCESSOR, HubSource
-from vigil.service.engine.model_manifest import read_manifest
-from vigil.service.engine.model_pull import REGISTRY, installed, pull, pull_source
-from vigil.settings import load_settings
+
+# vigil.service.engine.model_hub's PREPROCESSOR, written out so that `vigil --help` does not
+# import the clip stack (tests/test_cli_imports.py checks they agree).
+PREPROCESSOR = "preprocessor_config.json"
 
 models_app = typer.Typer(help="Download and list model bundles (VIGIL_MODELS_DIR).")
 
@@ -62,6 +61,11 @@ def pull_model(
 ) -> None:
     """Download a model bundle, checking every file's sha256, and embed its prompts. Needs
     internet and vigil's clip extra (docs/clip.md)."""
+    from vigil.service.engine.clip_text import wanted_prompts
+    from vigil.service.engine.model_hub import HubSource
+    from vigil.service.engine.model_pull import pull, pull_source
+    from vigil.settings import load_settings
+
     settings = load_settings()
     prompts = wanted_prompts(_clip_options(settings.detector_options), prompt or [])
     try:
@@ -95,6 +99,9 @@ def embed_model_prompts(
 ) -> None:
     """Add text embeddings for the clip detector's custom and neutral prompts (and --prompt)
     to an installed bundle, with its own text tower. Needs vigil's clip extra (docs/clip.md)."""
+    from vigil.service.engine.clip_text import embed_prompts, wanted_prompts
+    from vigil.settings import load_settings
+
     settings = load_settings()
     folder = settings.resolved_models_dir / name
     try:
@@ -112,6 +119,9 @@ def embed_model_prompts(
 @models_app.command("list")
 def list_models() -> None:
     """The bundles installed in the models directory, and those vigil can pull."""
+    from vigil.service.engine.model_pull import REGISTRY, installed
+    from vigil.settings import load_settings
+
     models_dir = load_settings().resolved_models_dir
     present = installed(models_dir)
     print(f"models directory: {models_dir}")
@@ -137,6 +147,8 @@ def _required_revision(revision: str | None) -> str:
 
 
 def _print_checksums(folder: Path) -> None:
+    from vigil.service.engine.model_manifest import read_manifest
+
     manifest = read_manifest(folder)
     if manifest is None:
         return

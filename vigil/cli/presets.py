@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli.output import parse_pairs, print_result
-from vigil.service.policies.presets import PresetRepository, UploadOptions
+
+if TYPE_CHECKING:
+    from vigil.service.policies.presets import PresetRepository
 
 presets_app = typer.Typer(
     help="Upload presets: named sets of upload options.", no_args_is_help=True
@@ -30,6 +32,8 @@ def set_preset(
     tag: Annotated[list[str] | None, typer.Option(help="Repeatable.")] = None,
 ) -> None:
     """Create or replace a preset."""
+    from vigil.service.policies.presets import UploadOptions
+
     options = UploadOptions(
         moderation=moderation,
         policy=policy,

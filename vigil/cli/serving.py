@@ -41,3 +41,23 @@ def send_audit_log_to_stderr() -> None:
         security_log.addHandler(handler)
     security_log.setLevel(logging.INFO)
     security_log.propagate = False
+
+
+class QueryRedactor(logging.Filter):
+    """Drops the query string from uvicorn's access-log lines: queries can carry what
+    shouldn't sit in log files (search terms, a signed link's parameters), and the path says
+    which route answered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path, _, query = args[2].partition("?")
+            record.args = (*args[:2], f"{path}?[redacted]" if query else path, *args[3:])
+        return True
+
+
+def redact_access_log_queries() -> None:
+    """Install ``QueryRedactor`` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(each, QueryRedactor) for each in access.filters):
+        access.addFilter(QueryRedactor())

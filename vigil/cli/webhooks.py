@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli.output import CLI_ADMIN, print_result
-from vigil.service.notices.webhooks import WebhookService
+
+if TYPE_CHECKING:
+    from vigil.service.notices.webhooks import WebhookService
 
 webhooks_app = typer.Typer(
     help="Webhooks: subscriptions, the delivery log, redelivery.", no_args_is_help=True

@@ -1,0 +1,70 @@
+"""How long the `vigil` command takes to start (issue 17, docs/speed.md "CLI start-up").
+
+Prints the median wall time of five runs each (the machines are shared and noisy) of:
+- `vigil --help`: typer and the command modules only, no service or detector imports;
+- `vigil keys create --role admin`: settings, database and migrations, no detectors;
+- `vigil moderate PHOTO`: a generated photo, process start, model load and moderation.
+
+Every run uses the venv's own `vigil` in a temporary data directory (VIGIL_DATA_DIR); nothing
+touches the network. The last line, ``help_s=<x> keys_create_s=<y>``, is for scripts.
+
+Run: .venv/bin/python benchmarks/cli_startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+VIGIL = str(Path(sys.executable).with_name("vigil"))
+
+
+def photo(path: Path) -> Path:
+    """A 640x480 JPEG with smooth gradients and noise, like a photo to a detector."""
+    rng = np.random.default_rng(17)
+    y, x = np.mgrid[0:480, 0:640]
+    base = np.stack([x / 640 * 200, y / 480 * 180, (x + y) / 1120 * 160], axis=-1)
+    pixels = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path, format="JPEG", quality=90)
+    return path
+
+
+def median_s(args: list[str], env: dict[str, str], cwd: Path, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([VIGIL, *args], cwd=cwd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "VIGIL_DATA_DIR": str(folder / "data")}
+        # The first run creates the database and the first admin key; it is not measured.
+        subprocess.run([VIGIL, "init"], cwd=folder, env=env, check=True, capture_output=True)
+        image = photo(folder / "photo.jpg")
+        help_s = median_s(["--help"], env, folder, args.runs)
+        print(f"vigil --help: {help_s:.2f} s", flush=True)
+        keys_s = median_s(["keys", "create", "--role", "admin"], env, folder, args.runs)
+        print(f"vigil keys create: {keys_s:.2f} s", flush=True)
+        moderate_s = median_s(["moderate", str(image)], env, folder, args.runs)
+        print(f"vigil moderate photo.jpg: {moderate_s:.2f} s", flush=True)
+    print(f"help_s={help_s:.2f} keys_create_s={keys_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()
