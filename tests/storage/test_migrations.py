@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from importlib import resources
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from vigil.storage.db import migrate
+from vigil.storage.db import SCHEMA_HEAD, migrate, schema_version
 from vigil.storage.tables import Base
 
 
@@ -60,3 +63,16 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
         outcomes = list(pool.map(migrate, [database_url] * 4))
     assert outcomes == [None] * 4
     assert set(Base.metadata.tables) <= tables_of(database_url)
+
+
+def test_the_schema_head_constant_is_alembics_head(database_url: str) -> None:
+    script = ScriptDirectory.from_config(_config())
+    assert script.get_heads() == [SCHEMA_HEAD]  # one head, and db.py knows it
+    migrate(database_url)
+    assert schema_version(database_url) == SCHEMA_HEAD
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("vigil.storage.migrations")))
+    return config
