@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from tests.conftest import Keys
 from tests.images import astronaut_jpeg
@@ -224,3 +225,19 @@ def _get(sock: socket.socket, path: str) -> tuple[int, Any]:
     response.begin()
     assert not response.will_close, "the server closed the keep-alive connection"
     return response.status, json.loads(response.read())
+
+
+def test_a_notification_url_to_a_private_address_is_refused_at_upload(
+    client: TestClient, keys: Keys, vigil: Vigil
+) -> None:
+    # Refused before anything is stored: an IP literal or localhost needs no DNS to judge.
+    for url in ("http://127.0.0.1:9/hook", "http://[::ffff:10.0.0.1]/h", "https://localhost/h"):
+        answer = client.post(
+            "/v1/assets",
+            headers=keys.auth("uploader"),
+            files={"file": ("a.jpg", astronaut_jpeg())},
+            data={"notification_url": url},
+        )
+        refused(answer, 422, "UnsafeWebhookTarget")
+    with vigil.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AssetRow)) == 0

@@ -260,10 +260,12 @@ def test_a_target_is_checked_again_at_delivery(
     hooks.service = WebhookService(hooks.vigil.db, hooks.queue, strict)
     hooks.publish(REJECTED, notification_url=receiver.url + "/per-upload")
     before = failures("unsafe_target")
-    assert [hooks.run_once(), hooks.run_once()] == [JobState.QUEUED] * 2
+    # A refused target is final on the first attempt: no retries to spend on it.
+    assert [hooks.run_once(), hooks.run_once()] == [JobState.DONE] * 2
     assert receiver.requests == []
     assert failures("unsafe_target") == before + 2
     for delivery in hooks.service.deliveries(ADMIN):
+        assert delivery["status"] == "failed"
         (attempt,) = hooks.service.delivery(ADMIN, delivery["id"])["attempts"]
         assert attempt["status_code"] is None
         assert attempt["error"].startswith("not sent:") and "127.0.0.1" in attempt["error"]

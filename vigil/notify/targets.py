@@ -40,6 +40,31 @@ def check_target(url: str, allow_private: bool) -> None:
         raise UnsafeWebhookTarget(f"cannot resolve the webhook host {host}: {exc}") from None
 
 
+def check_literal_target(url: str, allow_private: bool) -> None:
+    """UnsafeWebhookTarget when ``url`` is not a webhook URL, or names an address that is not
+    public by itself (an IP literal, ``localhost``): what can be refused without a DNS lookup,
+    so an upload carrying such a notification_url is refused at once. Hosts are resolved and
+    checked again when each delivery is sent."""
+    _scheme, host, _port, _path = _parse(url)
+    if allow_private:
+        return
+    lowered = host.lower().rstrip(".")
+    if lowered == "localhost" or lowered.endswith(".localhost"):
+        raise UnsafeWebhookTarget(
+            f"the webhook host {host} is this machine; VIGIL_WEBHOOK_ALLOW_PRIVATE=true allows it"
+        )
+    try:
+        address = ipaddress.ip_address(lowered)
+    except ValueError:
+        return  # a name: checked by what it resolves to, when sent
+    if not is_public(str(address)):
+        raise UnsafeWebhookTarget(
+            f"the webhook address {host} is not a public address (private, loopback, "
+            "link-local, multicast, reserved or unspecified); VIGIL_WEBHOOK_ALLOW_PRIVATE=true "
+            "allows it"
+        )
+
+
 def resolve_target(url: str, allow_private: bool) -> Target:
     """The target ``url`` names, resolved and checked. Raises UnsafeWebhookTarget, or OSError
     when the host does not resolve."""

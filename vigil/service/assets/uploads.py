@@ -39,6 +39,7 @@ from vigil.media.image import DecodedImage
 from vigil.media.sniff import sniff
 from vigil.media.video_formats import VideoKind, sniff_video, video_kind
 from vigil.metrics import REFUSED, UPLOADS
+from vigil.notify.targets import check_literal_target
 from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_moderation
 from vigil.policy.context import resolve_context
 from vigil.queue.jobs import Job, JobQueue
@@ -169,6 +170,10 @@ class UploadService:
         idempotency_key: str | None,
     ) -> UploadOutcome:
         plan = request.plan
+        if request.options.notification_url:
+            check_literal_target(
+                request.options.notification_url, self.settings.webhook_allow_private
+            )
         policy_name = request.options.policy or self.settings.default_policy
         if plan.detects:
             self._check_policy(policy_name, plan, request.options.context)

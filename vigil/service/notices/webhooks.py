@@ -53,6 +53,7 @@ JOB_KIND = "webhook"
 SECRET_NAME = "webhook_secret"
 MAX_PAGE = 200
 MAX_DESCRIPTION = 500
+UNSAFE_TARGET = "unsafe_target"  # the failure reason of a target the SSRF check refused
 USER_AGENT = f"vigil-webhooks/{__version__}"
 
 
@@ -257,7 +258,13 @@ class WebhookService:
         if request is None:
             return
         outcome = self._attempt(request)
-        self._record(delivery_id, outcome, last=job.attempts >= job.max_attempts)
+        # A refused target is refused on every attempt: the delivery fails now, not after
+        # the whole retry budget.
+        refused = outcome.reason == UNSAFE_TARGET
+        self._record(delivery_id, outcome, last=refused or job.attempts >= job.max_attempts)
+        if refused:
+            WEBHOOK_FAILURES.labels(reason=UNSAFE_TARGET).inc()
+            return
         if outcome.reason is not None:
             WEBHOOK_FAILURES.labels(reason=outcome.reason).inc()
             raise DeliveryFailed(f"delivery {delivery_id} to {request.url}: {outcome.error}")
@@ -290,7 +297,7 @@ class WebhookService:
                 target, request.body, _headers(request), self.settings.webhook_timeout_seconds
             )
         except UnsafeWebhookTarget as exc:
-            return _Outcome(None, f"not sent: {exc.message}", "unsafe_target", 0)
+            return _Outcome(None, f"not sent: {exc.message}", UNSAFE_TARGET, 0)
         except (OSError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             return _Outcome(None, error, "network", _elapsed_ms(started))
