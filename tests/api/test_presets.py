@@ -87,3 +87,22 @@ def test_preset_crud_and_refusals(client: TestClient, keys: Keys) -> None:
     assert deleted.status_code == 204
     gone = client.get("/v1/upload-presets/p", headers=keys.auth("admin"))
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "PresetNotFound"
+
+
+def test_uploaders_see_presets_without_their_notification_url_or_author(
+    client: TestClient, keys: Keys
+) -> None:
+    client.put(
+        "/v1/upload-presets/hooked",
+        headers=keys.auth("admin"),
+        json={"notification_url": "https://example.test/hook?token=receiver-secret"},
+    )
+    as_uploader = client.get("/v1/upload-presets/hooked", headers=keys.auth("uploader")).json()
+    assert as_uploader["options"]["notification_url"] == "[redacted]"
+    assert as_uploader["updated_by"] is None
+    listed = client.get("/v1/upload-presets", headers=keys.auth("uploader")).json()["presets"]
+    assert "receiver-secret" not in str(listed)
+    for role in ("reviewer", "admin"):
+        full = client.get("/v1/upload-presets/hooked", headers=keys.auth(role)).json()
+        assert full["options"]["notification_url"].endswith("token=receiver-secret")
+        assert full["updated_by"]

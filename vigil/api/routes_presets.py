@@ -25,13 +25,13 @@ class PresetBody(BaseModel):
 
 
 @router.get("", summary="Every upload preset")
-def list_presets(vigil: VigilDep, _who: PrincipalDep) -> dict[str, Any]:
-    return {"presets": vigil.presets.all()}
+def list_presets(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
+    return {"presets": vigil.presets.all(who)}
 
 
 @router.get("/{name}", summary="One upload preset")
-def get_preset(vigil: VigilDep, _who: PrincipalDep, name: str) -> dict[str, Any]:
-    return vigil.presets.describe(name)
+def get_preset(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
+    return vigil.presets.describe(name, who)
 
 
 @router.put("/{name}", summary="Create or replace an upload preset")

@@ -14,10 +14,13 @@ from sqlalchemy import select
 from vigil.errors import InvalidParameter, InvalidPreset, PresetNotFound
 from vigil.policy.cloudinary import parse_moderation
 from vigil.policy.context import CONTEXT_KEYS, check_context_sizes, resolve_context
+from vigil.service.access.principal import Principal
 from vigil.service.policies.repository import PolicyRepository
 from vigil.storage.db import Database
 from vigil.storage.tables import UploadPresetRow
 
+# What an uploader sees in place of a preset's notification_url.
+REDACTED = "[redacted]"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
@@ -132,17 +135,18 @@ class PresetRepository:
             raise PresetNotFound(f"no upload preset named '{name}'")
         return UploadOptions.from_dict(row.options)
 
-    def describe(self, name: str) -> dict[str, Any]:
+    def describe(self, name: str, who: Principal | None = None) -> dict[str, Any]:
+        """A preset as ``who`` may see it (``None``: in full, for the CLI and admins' writes)."""
         with self.db.session() as session:
             row = session.get(UploadPresetRow, name)
             if row is None:
                 raise PresetNotFound(f"no upload preset named '{name}'")
-            return _view(row)
+            return _view(row, who)
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self, who: Principal | None = None) -> list[dict[str, Any]]:
         with self.db.session() as session:
             rows = session.scalars(select(UploadPresetRow).order_by(UploadPresetRow.name))
-            return [_view(row) for row in rows]
+            return [_view(row, who) for row in rows]
 
     def delete(self, name: str) -> dict[str, str]:
         with self.db.session() as session:
@@ -157,10 +161,16 @@ class PresetRepository:
         return check_options(given.over(self.get(preset)) if preset else given)
 
 
-def _view(row: UploadPresetRow) -> dict[str, Any]:
+def _view(row: UploadPresetRow, who: Principal | None) -> dict[str, Any]:
+    """A preset as ``who`` may see it: uploaders use presets but don't learn where their
+    notifications go (the URL can carry a receiver's token) or who set them up."""
+    options = dict(row.options)
+    open_to = who is None or who.sees_everything
+    if not open_to and options.get("notification_url"):
+        options["notification_url"] = REDACTED
     return {
         "name": row.name,
-        "options": row.options,
-        "updated_by": row.updated_by,
+        "options": options,
+        "updated_by": row.updated_by if open_to else None,
         "updated_at": row.updated_at.isoformat(),
     }
