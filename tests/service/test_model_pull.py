@@ -92,7 +92,6 @@ def test_cli_pull_prints_the_code_and_list_shows_installed(
     unreachable = ModelFile("image.onnx", UNREACHABLE, "0" * 64)
     broken = {"hub": ModelSource("hub", "", "", (unreachable,))}
     monkeypatch.setattr(model_pull, "REGISTRY", {**bundle(*served), **broken})
-    monkeypatch.setattr("vigil.cli.models.REGISTRY", model_pull.REGISTRY)
     runner = CliRunner()
     failed = runner.invoke(app, ["models", "pull", "hub", "--timeout", "5"])
     assert failed.exit_code == 2 and "ModelDownloadFailed" in failed.output
