@@ -46,6 +46,22 @@ def engine(policy_dir: Path) -> ModerationEngine:
     return loaded
 
 
+@pytest.fixture(scope="session")
+def nsfw_engine(policy_dir: Path) -> ModerationEngine:
+    """One real, small detector (open_nsfw): enough where the detectors are not the subject
+    (hash lists act before their bands)."""
+    loaded = ModerationEngine(Settings(policy_dir=policy_dir, detectors=["nsfw"]))
+    loaded.load()
+    return loaded
+
+
+@pytest.fixture
+def lists_vigil(tmp_path: Path, nsfw_engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
+    """A vigil whose hash lists are re-read on every match (no refresh interval)."""
+    with running_vigil(tmp_path, nsfw_engine, policy_dir, hashlist_refresh_seconds=0) as vigil:
+        yield vigil
+
+
 @contextmanager
 def running_vigil(
     tmp_path: Path, engine: ModerationEngine, policy_dir: Path, **settings: Any

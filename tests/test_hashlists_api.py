@@ -5,41 +5,24 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data
 
-from tests.conftest import running_vigil
 from tests.images import encode
 from tests.test_hashlists_pipeline import copy_of
 from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.service.access.keys import authenticate, create_key
 from vigil.service.access.principal import Role
-from vigil.service.engine.moderation import ModerationEngine
 from vigil.service.hashlists.pdq import hash_only
-from vigil.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def small_engine(policy_dir: Path) -> ModerationEngine:
-    engine = ModerationEngine(Settings(policy_dir=policy_dir, detectors=["nsfw"]))
-    engine.load()
-    return engine
 
 
 @pytest.fixture
-def stack(tmp_path: Path, small_engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
-    with running_vigil(tmp_path, small_engine, policy_dir, hashlist_refresh_seconds=0) as vigil:
-        yield vigil
-
-
-@pytest.fixture
-def http(stack: Vigil) -> Iterator[TestClient]:
-    with TestClient(create_app(stack, run_worker=False)) as client:
+def http(lists_vigil: Vigil) -> Iterator[TestClient]:
+    with TestClient(create_app(lists_vigil, run_worker=False)) as client:
         yield client
 
 
@@ -47,8 +30,8 @@ def bearer(vigil: Vigil, role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_key(vigil.db, role)}"}
 
 
-def test_admins_build_a_list_and_copies_are_blocked(stack: Vigil, http: TestClient) -> None:
-    admin = bearer(stack, Role.ADMIN)
+def test_admins_build_a_list_and_copies_are_blocked(lists_vigil: Vigil, http: TestClient) -> None:
+    admin = bearer(lists_vigil, Role.ADMIN)
     made = http.post("/v1/lists", json={"name": "hate", "label": "Hate Symbols"}, headers=admin)
     assert made.status_code == 201 and made.json()["distance"] == 31
     photo = encode(data.astronaut())
@@ -60,7 +43,7 @@ def test_admins_build_a_list_and_copies_are_blocked(stack: Vigil, http: TestClie
     shown = http.get("/v1/lists/hate", headers=admin).json()
     assert shown["items"] == 2 and [i["note"] for i in shown["item_page"]] == ["a.jpg", "x"]
 
-    uploader = bearer(stack, Role.UPLOADER)
+    uploader = bearer(lists_vigil, Role.UPLOADER)
     moderated = http.post(
         "/v1/moderate", files={"file": ("b.jpg", copy_of(data.astronaut()))}, headers=uploader
     ).json()
@@ -76,17 +59,19 @@ def test_admins_build_a_list_and_copies_are_blocked(stack: Vigil, http: TestClie
     assert http.delete("/v1/lists/hate", headers=admin).json()["items_removed"] == 1
 
 
-def test_the_rekognition_surface_reports_the_list_label(stack: Vigil) -> None:
-    admin = authenticate(stack.db, bearer(stack, Role.ADMIN)["Authorization"])
-    stack.hashlists.create(admin, "known", "block")
-    stack.hashlists.add_hashes(admin, "known", [hash_only(Image.fromarray(data.chelsea())).hex])
+def test_the_rekognition_surface_reports_the_list_label(lists_vigil: Vigil) -> None:
+    admin = authenticate(lists_vigil.db, bearer(lists_vigil, Role.ADMIN)["Authorization"])
+    lists_vigil.hashlists.create(admin, "known", "block")
+    lists_vigil.hashlists.add_hashes(
+        admin, "known", [hash_only(Image.fromarray(data.chelsea())).hex]
+    )
     body = {"Image": {"Bytes": base64.b64encode(copy_of(data.chelsea())).decode()}}
-    answer = stack.rekognition.detect_moderation_labels(admin, body)
+    answer = lists_vigil.rekognition.detect_moderation_labels(admin, body)
     assert "Known Content" in {label["Name"] for label in answer["ModerationLabels"]}
 
 
-def test_lists_are_admin_only_and_refusals_are_coded(stack: Vigil, http: TestClient) -> None:
-    admin, reviewer = bearer(stack, Role.ADMIN), bearer(stack, Role.REVIEWER)
+def test_lists_are_admin_only_and_refusals_are_coded(lists_vigil: Vigil, http: TestClient) -> None:
+    admin, reviewer = bearer(lists_vigil, Role.ADMIN), bearer(lists_vigil, Role.REVIEWER)
     assert http.get("/v1/lists", headers=reviewer).json()["error"]["code"] == "Forbidden"
     assert http.get("/v1/lists").status_code == 401
     http.post("/v1/lists", json={"name": "one"}, headers=admin)

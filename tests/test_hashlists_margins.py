@@ -6,30 +6,13 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 from skimage import data
 
+from tests.reposts import captioned, screenshot
 from vigil.service.hashlists.margins import without_margins
 from vigil.service.hashlists.pdq import distance, hash_image, hash_upload, listed_hashes
 
 
 def photo(name: str = "chelsea") -> Image.Image:
     return Image.fromarray(getattr(data, name)()).convert("RGB")
-
-
-def captioned(image: Image.Image, text: str = "when you see it lol") -> Image.Image:
-    """A white bar of 15% of the height under the picture, with black text in it."""
-    bar = image.height * 15 // 100
-    out = Image.new("RGB", (image.width, image.height + bar), "white")
-    out.paste(image, (0, 0))
-    ImageDraw.Draw(out).text((10, image.height + bar // 3), text, fill="black")
-    return out
-
-
-def screenshot(image: Image.Image) -> Image.Image:
-    """Shrunk to 80% on a light grey screen under a dark title bar."""
-    inner = image.resize((image.width * 4 // 5, image.height * 4 // 5))
-    out = Image.new("RGB", (image.width, image.height + image.height // 8), (238, 238, 238))
-    ImageDraw.Draw(out).rectangle((0, 0, image.width, image.height // 16), fill=(40, 40, 40))
-    out.paste(inner, ((image.width - inner.width) // 2, image.height // 8))
-    return out
 
 
 def test_a_photo_without_margins_is_left_alone() -> None:

@@ -4,17 +4,16 @@ detector. A person's reject blocks copies; an approval exempts the overturned ca
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
 from skimage import data
 
 from tests.conftest import running_vigil
 from tests.images import encode
+from tests.reposts import captioned
 from tests.videos import encode_clip, scene_frames, write
 from vigil.app import Vigil
 from vigil.detectors.base import Detection
@@ -30,24 +29,9 @@ from vigil.service.hashlists.pdq import hash_image, hash_only
 from vigil.service.hashlists.service import Upload
 from vigil.service.policies.presets import UploadOptions
 from vigil.service.video.files import moderate_video_file
-from vigil.settings import Settings
 from vigil.storage.tables import AssetRow
 
 ADMIN = Principal("test-admin", Role.ADMIN)
-
-
-@pytest.fixture(scope="module")
-def nsfw_engine(policy_dir: Path) -> ModerationEngine:
-    """One real, small detector (open_nsfw) is enough: lists act before its bands."""
-    engine = ModerationEngine(Settings(policy_dir=policy_dir, detectors=["nsfw"]))
-    engine.load()
-    return engine
-
-
-@pytest.fixture
-def lists_vigil(tmp_path: Path, nsfw_engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
-    with running_vigil(tmp_path, nsfw_engine, policy_dir, hashlist_refresh_seconds=0) as vigil:
-        yield vigil
 
 
 def people(vigil: Vigil) -> tuple[Principal, Principal]:
@@ -228,11 +212,7 @@ def test_a_captioned_copy_of_a_rejected_image_is_blocked(lists_vigil: Vigil) -> 
     uploader, reviewer = people(lists_vigil)
     first = upload(lists_vigil, uploader, encode(data.chelsea()), "review-all")
     lists_vigil.assets.override(first["id"], reviewer, "rejected", "harassment meme")
-    original = Image.fromarray(data.chelsea())
-    bar = original.height * 15 // 100
-    meme = Image.new("RGB", (original.width, original.height + bar), "white")
-    meme.paste(original, (0, 0))
-    ImageDraw.Draw(meme).text((10, original.height + bar // 3), "look at him lol", fill="black")
+    meme = captioned(Image.fromarray(data.chelsea()), "look at him lol")
     copy = upload(lists_vigil, uploader, encode(np.asarray(meme)))
     assert copy["status"] == "rejected"
     assert copy["decision"]["rule"] == "hashlist.rejected.block"

@@ -160,7 +160,11 @@ class TextDetector:
         det = package_model(PACKAGE, DET_MODEL)
         self._engine = _build_engine(det, self.threads, self.options)
         self._gate = create_session(self.gate_model(det), self.threads, name="the text gate model")
-        self.read_lines(_sample_image())  # loads the recogniser now, not on the first upload
+        # Loads the recogniser now, not on the first upload, the way uploads will use it: behind
+        # the gate only the recogniser runs, so RapidOCR's own detection model stays unloaded.
+        sample = _sample_image()
+        text_map = self.text_map(det_batch(self.gate_view(sample))) if self.options.gate else None
+        self.read_lines(sample, text_map)
 
     def gate_model(self, det: Path) -> Path:
         """The detection model the gate runs: the packaged one, or its int8 variant."""

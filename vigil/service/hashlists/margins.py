@@ -27,6 +27,8 @@ TOLERANCE = 12
 # Each side keeps at least this share of the picture, so a mostly flat image (a logo on white)
 # is not cut down to a sliver whose hash means little.
 MIN_KEPT = 0.5
+# Rows looked at per step while following a margin inward.
+CHUNK_ROWS = 16
 # A margin can be bands of several colours (a screenshot's title bar above its background).
 BANDS = 3
 # Cuts smaller than this share of a side are not worth another hash: the whole picture's
@@ -74,9 +76,14 @@ def _margin(rows: np.ndarray) -> int:
     if len(rows) == 0 or not _flat(rows[0]):
         return 0
     edge = np.median(rows[0], axis=0)
-    on_colour = (np.abs(rows - edge) <= TOLERANCE).all(axis=2).mean(axis=1)
-    off = np.flatnonzero(on_colour < MARGIN_SHARE)
-    return int(off[0]) if len(off) else len(rows)
+    # Margins are thin: look a chunk of rows at a time and stop at the first that is not one.
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        on_colour = (np.abs(chunk - edge) <= TOLERANCE).all(axis=2).mean(axis=1)
+        off = np.flatnonzero(on_colour < MARGIN_SHARE)
+        if len(off):
+            return start + int(off[0])
+    return len(rows)
 
 
 def _span(pixels: np.ndarray) -> tuple[int, int]:
