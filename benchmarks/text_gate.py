@@ -36,7 +36,7 @@ from skimage import data
 
 from vigil.detectors.base import TEXT_LINE, Detection
 from vigil.detectors.quantize import PRECISIONS
-from vigil.detectors.text import DEFAULT_PRECISION, TextDetector, edges, line_pixels
+from vigil.detectors.text import DEFAULT_PRECISION, TextDetector, TextOptions, edges, line_pixels
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
 
@@ -360,9 +360,16 @@ def main() -> None:
     parser.add_argument("--photo-limit", type=int, default=0, help="at most this many (0: all)")
     parser.add_argument("--misses", action="store_true", help="print the term images missed")
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION)
+    parser.add_argument("--gate-side", type=int, default=TextOptions.gate_side)
+    parser.add_argument("--gate-scale", type=float, default=TextOptions.gate_scale)
     args = parser.parse_args()
     items = samples(args.text, args.plain, args.seed)
-    detector = TextDetector(threads=args.threads, precision=args.precision)
+    detector = TextDetector(
+        threads=args.threads,
+        precision=args.precision,
+        gate_side=args.gate_side,
+        gate_scale=args.gate_scale,
+    )
     detector.load()
     with_terms = sum(bool(s.label) for s in items)
     text = sum(s.has_text for s in items)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from tests.images import coffee_jpeg
 from vigil.app import Vigil
-from vigil.service.access.keys import authenticate, create_key
+from vigil.service.access.keys import authenticate
 from vigil.service.access.principal import Principal, Role
 from vigil.service.assets.uploads import UploadRequest
 from vigil.service.policies.presets import UploadOptions
@@ -50,7 +50,9 @@ def upload(vigil: Vigil, owner: Principal, *, rejected: bool = False) -> str:
 
 
 def uploader(vigil: Vigil) -> Principal:
-    return authenticate(vigil.db, f"Bearer {create_key(vigil.db, Role.UPLOADER)}")
+    """An uploader key that may skip moderation (``upload`` uses moderation=none)."""
+    issued = vigil.keys.create(ADMIN, "uploader", grants=["skip-moderation"])
+    return authenticate(vigil.db, f"Bearer {issued.secret}")
 
 
 def set_row(vigil: Vigil, asset_id: str, **values: Any) -> None:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from tests.servers import PostgresServer, S3Server, ServerUnavailable, start_postgres
 from vigil.api.app import create_app
 from vigil.app import Vigil, build, prepare_storage
-from vigil.service.access.keys import create_key
-from vigil.service.access.principal import Role
+from vigil.service.access.keys import authenticate, create_key
+from vigil.service.access.principal import Principal, Role
 from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
 from vigil.storage.blobs import BlobStore, LocalBlobStore
@@ -97,6 +97,12 @@ class Keys:
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def grant_skip_moderation(vigil: Vigil, token: str) -> None:
+    """Let the key ``token`` upload with moderation=none (docs/keys.md#grants)."""
+    key_id = authenticate(vigil.db, f"Bearer {token}").key_id
+    vigil.keys.grant(Principal(key_id="test-admin", role=Role.ADMIN), key_id, "skip-moderation")
 
 
 @pytest.fixture

@@ -215,8 +215,11 @@ class VigilServer:
         self.process.wait(timeout=60)
 
 
-def start_vigil_serve(env: dict[str, str], *extra: str, ready_s: float = 180) -> VigilServer:
-    """Start `vigil serve` with ``env`` and wait until `/readyz` answers 200."""
+def start_vigil_serve(
+    env: dict[str, str], *extra: str, ready_s: float = 180, admin_key: str | None = None
+) -> VigilServer:
+    """Start `vigil serve` with ``env`` and wait until `/readyz` answers 200. ``admin_key``:
+    a restart on a data directory that has its admin key already (vigil prints none then)."""
     port = free_port()
     process = subprocess.Popen(
         [VIGIL, "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
@@ -226,7 +229,8 @@ def start_vigil_serve(env: dict[str, str], *extra: str, ready_s: float = 180) ->
         text=True,
     )
     assert process.stdout is not None
-    server = VigilServer(f"http://127.0.0.1:{port}", process.stdout.readline().strip(), process)
+    key = admin_key or process.stdout.readline().strip()
+    server = VigilServer(f"http://127.0.0.1:{port}", key, process)
     # uvicorn's access log goes to stdout: keep reading it, or a full pipe stalls the server.
     reader = threading.Thread(target=_collect, args=(process.stdout, server.stdout), daemon=True)
     reader.start()

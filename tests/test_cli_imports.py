@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-HEAVY = ("onnx", "onnxruntime", "mediapipe", "av", "boto3")
+HEAVY = ("onnx", "onnxruntime", "mediapipe", "av", "boto3", "ray", "pyarrow")
 
 
 def test_importing_the_cli_loads_no_heavy_module() -> None:

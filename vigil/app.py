@@ -16,7 +16,7 @@ from vigil.policy.sources import policy_sources
 from vigil.service.access.keys import ensure_admin_key
 from vigil.service.policies.repository import PolicyRepository
 from vigil.settings import Settings
-from vigil.storage.db import Database, migrate
+from vigil.storage.db import Database, PoolLimits, migrate
 
 # Only what prepare_database and prepare_storage need is imported at the top: `vigil init` and
 # `vigil keys create` call them and must not load the detector stack (onnx, PyAV, boto3). The
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vigil.queue.jobs import JobQueue
     from vigil.queue.worker import Handler
     from vigil.service.access.client_ip import ProxyTrust
+    from vigil.service.access.manage import KeyService
     from vigil.service.assets.archive import ArchiveRules, ArchiveService
     from vigil.service.assets.processing import AssetProcessor
     from vigil.service.assets.service import AssetService
@@ -79,6 +80,11 @@ class Vigil:
 
         return RekognitionService(self)
 
+    @cached_property
+    def keys(self) -> KeyService:
+        """Key management (docs/keys.md); it holds nothing but the database and a setting."""
+        return key_service(self.db, self.settings)
+
     def policy(self, name: str | None = None) -> Policy:
         """The active version of ``name``, or of the default policy."""
         return self.policies.get(name or self.settings.default_policy)
@@ -106,6 +112,17 @@ class Vigil:
             self.engine.known = None  # a shared engine must not match against a closed db
         self.uploads.close()
         self.db.dispose()
+
+
+def key_service(db: Database, settings: Settings) -> KeyService:
+    """Built here for `vigil keys` too, which needs none of the rest of ``build``."""
+    from datetime import timedelta
+
+    from vigil.service.access.manage import KeyService
+    from vigil.service.notices.signing_secrets import ServerSecret
+
+    overlap = timedelta(hours=settings.key_rotation_overlap_hours)
+    return KeyService(db, overlap, ServerSecret(db, settings))
 
 
 def prepare_database(settings: Settings) -> None:
@@ -151,9 +168,11 @@ def prepare_storage(settings: Settings) -> str | None:
         db.dispose()
 
 
-def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
+def build(
+    settings: Settings, engine: ModerationEngine | None = None, *, worker_threads: int = 1
+) -> Vigil:
     """The service objects. Detectors are created but not loaded (``engine.load()``) unless an
-    already loaded ``engine`` is passed in."""
+    already loaded ``engine`` is passed in; ``worker_threads`` queue workers will run."""
     from vigil.service.access.client_ip import ProxyTrust
     from vigil.service.assets.archive import ArchiveService
     from vigil.service.assets.processing import AssetProcessor
@@ -178,7 +197,7 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
     from vigil.service.video.service import VideoService
     from vigil.storage.open import open_blob_store
 
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url, pool_limits(settings, worker_threads))
     queue = open_queue(db, settings)
     blobs = open_blob_store(settings)
     engine = engine or ModerationEngine(settings)
@@ -205,6 +224,7 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         enabled=settings.cache_enabled,
         size=settings.cache_size,
         phash_distance=settings.cache_phash_distance,
+        shared=settings.cache_share_across_owners,
     )
     processor = AssetProcessor(
         db, blobs, engine, policies, events, cache, budget_seconds=settings.image_budget_seconds
@@ -234,6 +254,26 @@ def build(settings: Settings, engine: ModerationEngine | None = None) -> Vigil:
         appeals=AppealService(db, assets),
         hashlists=HashListService(db, matching, matcher, engine.decode),
         proxies=ProxyTrust.parse(settings.trusted_proxies),
+    )
+
+
+# Threads besides the HTTP threads and the queue workers that use the database: the two lease
+# keepers (the worker pool's and the synchronous uploads'), the maintenance thread and the
+# model-loading thread; the synchronous uploads' runners are counted from their pool.
+SERVICE_THREADS = 4
+
+
+def pool_limits(settings: Settings, worker_threads: int = 1) -> PoolLimits:
+    """One connection per thread that may use the database at once, unless
+    VIGIL_DB_POOL_SIZE says otherwise: with fewer, threads wait on the pool behind threads that
+    wait on a lock, and a burst of requests turns into pool timeouts."""
+    from vigil.service.assets.uploads import INLINE_THREADS
+
+    threads = settings.http_threads + worker_threads + INLINE_THREADS + SERVICE_THREADS
+    return PoolLimits(
+        size=settings.db_pool_size or threads,
+        timeout_seconds=settings.db_pool_timeout_seconds,
+        lock_timeout_seconds=settings.db_lock_timeout_seconds,
     )
 
 

@@ -116,6 +116,13 @@ class DetectorFailed(VigilError):
     code, status = "DetectorFailed", 500
 
 
+class ProviderUnavailable(VigilError):
+    """VIGIL_EXECUTION_PROVIDERS names a provider the installed onnxruntime lacks (refused at
+    start-up, before any model loads; docs/gpu.md)."""
+
+    code, status = "ProviderUnavailable", 500
+
+
 class AssetNotDeliverable(VigilError):
     code, status = "AssetNotDeliverable", 403
 
@@ -130,6 +137,18 @@ class StorageUnavailable(VigilError):
 
 class DatabaseUnavailable(VigilError):
     code, status = "DatabaseUnavailable", 503
+
+
+class ServiceBusy(VigilError):
+    """The database is up but every pooled connection, or a lock a write needs, stayed busy
+    past its timeout (VIGIL_DB_POOL_TIMEOUT_SECONDS, VIGIL_DB_LOCK_TIMEOUT_SECONDS);
+    ``retry_after`` is the Retry-After header's seconds."""
+
+    code, status = "ServiceBusy", 503
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class IdempotencyKeyReused(VigilError):
@@ -315,3 +334,55 @@ class HashListProtected(VigilError):
 
 
 # --- end hash lists -------------------------------------------------------------------------
+
+
+# --- keys (docs/keys.md) --------------------------------------------------------------------
+
+
+class KeyExpired(Unauthorized):
+    """An API key (or the API key behind an AWS access key pair) past its ``expires_at``."""
+
+    code = "KeyExpired"
+
+
+class KeyRotated(Unauthorized):
+    """A key's old secret after its rotation overlap window (VIGIL_KEY_ROTATION_OVERLAP_HOURS)."""
+
+    code = "KeyRotated"
+
+
+class KeyNotFound(VigilError):
+    code, status = "KeyNotFound", 404
+
+
+class KeyRevoked(VigilError):
+    """A revoked key cannot be rotated or given grants: create a new one."""
+
+    code, status = "KeyRevoked", 409
+
+
+class SkipModerationNotGranted(Forbidden):
+    """``moderation=none`` from a key without the ``skip-moderation`` grant."""
+
+    code = "SkipModerationNotGranted"
+
+
+# --- end keys -------------------------------------------------------------------------------
+
+
+# --- backfill (docs/scale-out.md#backfill-and-re-scan) ----------------------------------------
+
+
+class ObjectUnreadable(VigilError):
+    """`vigil scan`: one object of the source could not be read; it is reported and skipped."""
+
+    code, status = "ObjectUnreadable", 502
+
+
+class RayUnavailable(VigilError):
+    """`--ray`: the optional ``vigil[ray]`` extra is not installed, or no cluster answered."""
+
+    code, status = "RayUnavailable", 503
+
+
+# --- end backfill -----------------------------------------------------------------------------

@@ -26,6 +26,30 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/vigil.db."
     )
+    http_threads: int = Field(
+        40,
+        ge=1,
+        description="Threads that run the HTTP API's handlers (each may hold one database "
+        "connection); more requests wait for a free thread.",
+    )
+    db_pool_size: int = Field(
+        0,
+        ge=0,
+        description="Database connections one process opens at most; 0: one per thread that "
+        "uses the database (HTTP_THREADS plus the worker's threads).",
+    )
+    db_pool_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a request waits for a free database connection before 503 "
+        "ServiceBusy.",
+    )
+    db_lock_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a statement waits for a lock (SQLite's write lock, a PostgreSQL "
+        "row lock) before 503 ServiceBusy.",
+    )
     models_dir: Path | None = Field(
         None,
         description="Downloaded model weights (the clip detector's), one folder per model; "
@@ -68,6 +92,13 @@ class Settings(BaseSettings):
     )
     inference_threads: int = Field(
         0, description="onnxruntime intra-op threads per model; 0 lets onnxruntime decide."
+    )
+    execution_providers: Annotated[list[str], NoDecode] = Field(
+        ["cpu"],
+        description="onnxruntime execution providers of every model, in order, comma-separated: "
+        "cpu, cuda, tensorrt, rocm, openvino, dml, coreml or onnxruntime's own names "
+        "(CUDAExecutionProvider); cpu is always added last. One the installed onnxruntime "
+        "lacks is refused at start-up (ProviderUnavailable; docs/gpu.md).",
     )
     fusion: bool = Field(
         True,
@@ -174,6 +205,11 @@ class Settings(BaseSettings):
     cache_size: int = Field(
         4096, description="Recent images whose detections each process keeps for reuse."
     )
+    cache_share_across_owners: bool = Field(
+        False,
+        description="Reuse detections of another key's upload of the same image: faster, but "
+        "how fast an upload answers tells its uploader whether someone else sent that image.",
+    )
     # --- hash lists (docs/hashlists.md) ---
     hashlists_enabled: bool = Field(
         True,
@@ -217,7 +253,14 @@ class Settings(BaseSettings):
         24.0, description="How long an Idempotency-Key is remembered."
     )
     webhook_secret: str = Field(
-        "", description="Signs webhooks to notification_url; empty: generated and stored."
+        "",
+        description="The server secret each key's notification_url signing secret derives "
+        "from; empty: generated and stored.",
+    )
+    webhook_shared_notification_secret: bool = Field(
+        False,
+        description="Sign notification_url deliveries the old way: with the server secret "
+        "itself, shared by every key, and without the URL (v1).",
     )
     webhook_allow_private: bool = Field(
         False, description="Allow webhook targets on private, loopback or link-local addresses."
@@ -299,6 +342,17 @@ class Settings(BaseSettings):
         "reverse proxies whose X-Forwarded-For names the client; empty: the peer address is "
         "the client.",
     )
+    key_rotation_overlap_hours: float = Field(
+        24.0,
+        ge=0,
+        description="How long a rotated key's old secret keeps working beside the new one, in "
+        "hours; 0 ends it at once.",
+    )
+    moderation_none_any_uploader: bool = Field(
+        False,
+        description="Let every uploader key upload with moderation=none, as before issue 16; "
+        "false: only keys with the skip-moderation grant (and admin keys) may.",
+    )
     rekognition_s3_inputs: Annotated[list[str], NoDecode] = Field(
         [],
         description="Buckets and prefixes (comma-separated bucket or bucket/prefix) a "
@@ -335,6 +389,7 @@ class Settings(BaseSettings):
         "review_double_categories",
         "trusted_proxies",
         "rekognition_s3_inputs",
+        "execution_providers",
         mode="before",
     )
     @classmethod

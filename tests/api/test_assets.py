@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.conftest import Keys
+from tests.conftest import Keys, grant_skip_moderation
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
 from vigil.app import Vigil
 from vigil.storage.blobs import Area
@@ -146,7 +146,8 @@ def test_override_rules(client: TestClient, keys: Keys) -> None:
     assert bad.status_code == 400 and error_code(bad) == "InvalidParameter"
 
 
-def test_moderation_modes(client: TestClient, keys: Keys) -> None:
+def test_moderation_modes(client: TestClient, keys: Keys, vigil: Vigil) -> None:
+    grant_skip_moderation(vigil, keys.uploader)  # moderation=none needs it (docs/keys.md)
     manual = upload(client, keys, coffee_jpeg(), moderation="manual").json()
     assert manual["status"] == "pending" and manual["decision"]["action"] == "allow"
     refused = client.get(f"/v1/assets/{manual['id']}/content", headers=keys.auth("uploader"))

@@ -19,6 +19,7 @@ from tests.webhook_receiver import Receiver
 from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.notify.signing import verify
+from vigil.service.access.keys import authenticate
 from vigil.service.access.principal import Role
 from vigil.service.engine.moderation import ModerationEngine
 from vigil.settings import Settings
@@ -76,13 +77,20 @@ def test_an_upload_notifies_its_url_and_the_subscribers_and_alerts_by_email(
         )
         assert response.status_code == 201 and response.json()["status"] == "rejected"
         drain(stack)  # the deliveries and the e-mail the decision queued
-        instance_secret = api.get("/v1/webhooks/secret", headers=auth["admin"]).json()["secret"]
+        uploader = authenticate(stack.db, auth["uploader"]["Authorization"]).key_id
+        own_secret = api.get(f"/v1/keys/{uploader}/signing-secret", headers=auth["uploader"])
     (to_url,) = own_url.requests
     (to_subscriber,) = subscriber.requests
-    for request, secret in ((to_url, instance_secret), (to_subscriber, subscription["secret"])):
+    # The upload's own URL: the uploading key's secret, over the URL (v2); a subscription:
+    # its own secret (v1).
+    signed = (
+        (to_url, own_secret.json()["secret"], own_url.url),
+        (to_subscriber, subscription["secret"], None),
+    )
+    for request, secret, url in signed:
         event = json.loads(request.body)
         assert event["type"] == "asset.rejected"
         assert event["data"]["asset"]["id"] == response.json()["id"]
-        assert verify(secret, request.headers["Vigil-Signature"], request.body)
+        assert verify(secret, request.headers["Vigil-Signature"], request.body, url=url)
     (mail,) = stack.smtp.received  # type: ignore[attr-defined]
     assert "beach.jpg" in mail.subject

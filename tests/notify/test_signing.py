@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from vigil.notify.signing import new_secret, sign, verify
+from vigil.notify.signing import key_secret, new_secret, sign, verify
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 BODY = b'{"id":"evt_1","type":"asset.rejected","data":{"asset":{"id":"a1"}}}'
 SECRET = "whsec_" + "ab" * 32
+URL = "https://example.com/hooks/vigil"
 
 
 def test_a_signature_verifies_with_its_secret() -> None:
@@ -79,3 +80,26 @@ def test_the_docs_example_verifies_what_vigil_signs() -> None:
     assert not verify_example("whsec_wrong", header, BODY)
     assert not verify_example(SECRET, header, BODY + b"x")
     assert not verify_example(SECRET, sign(SECRET, int(time.time()) - 600, BODY), BODY)
+
+
+def test_a_url_signature_covers_the_url() -> None:
+    header = sign(SECRET, 1_000, BODY, URL)
+    assert re.fullmatch(r"t=\d+,v2=[0-9a-f]{64}", header)
+    assert verify(SECRET, header, BODY, now=1_000, url=URL)
+    assert not verify(SECRET, header, BODY, now=1_000, url=URL + "/other")
+    assert not verify(SECRET, header, BODY, now=1_000)  # a v2 signature is not a v1 one
+    assert not verify(SECRET, sign(SECRET, 1_000, BODY), BODY, now=1_000, url=URL)
+
+
+def test_each_key_has_its_own_stable_secret() -> None:
+    first = key_secret(SECRET, "key_a")
+    assert first == key_secret(SECRET, "key_a") and first.startswith("whsec_")
+    assert first not in {key_secret(SECRET, "key_b"), key_secret("whsec_other", "key_a")}
+
+
+def test_the_docs_example_verifies_a_url_signature() -> None:
+    verify_example = _docs_verifier()
+    header = sign(SECRET, int(time.time()), BODY, URL)
+    assert verify_example(SECRET, header, BODY, url=URL)
+    assert not verify_example(SECRET, header, BODY, url=URL + "/other")
+    assert not verify_example(SECRET, header, BODY)

@@ -216,3 +216,44 @@ def test_detections_of_an_adapter_chosen_for_the_first_upload_are_not_reused(
         row = session.get(AssetRow, second["id"])
         assert row is not None and row.detections
         assert adapter["Detector"] not in {found["Detector"] for found in row.detections}
+
+
+def two_uploaders(running: Vigil) -> Iterator[list[tuple[TestClient, dict[str, str]]]]:
+    """Two uploader keys (two owners) on one app."""
+    first, second = (role_headers(running, Role.UPLOADER)["uploader"] for _ in range(2))
+    with TestClient(create_app(running, run_worker=False)) as client:
+        yield [(client, first), (client, second)]
+
+
+def test_another_owners_duplicate_is_not_reused_by_default(vigil: Vigil, counted: Counted) -> None:
+    for owner, other in two_uploaders(vigil):
+        upload(owner, astronaut_jpeg(), "default")
+        upload(other, reencoded(astronaut_jpeg(), quality=70), "default")  # LRU: near, not its
+        vigil.processor.cache.recent = RecentDetections(16, 2)  # as in a fresh process
+        upload(other, astronaut_jpeg(), "default")  # database: the same bytes, not its
+        assert counted.images == 3  # each of the other owner's uploads ran the detectors
+        upload(owner, astronaut_jpeg(), "default")  # the first owner still reuses its own
+    assert counted.images == 3
+
+
+def test_sharing_across_owners_reuses_another_owners_detections(
+    tmp_path: Path, engine: ModerationEngine, policy_dir: Path, counted: Counted
+) -> None:
+    with running_vigil(tmp_path, engine, policy_dir, cache_share_across_owners=True) as running:
+        for owner, other in two_uploaders(running):
+            upload(owner, astronaut_jpeg(), "default")
+            upload(other, astronaut_jpeg(), "default")  # from the LRU
+            running.processor.cache.recent = RecentDetections(16, 2)
+            upload(other, astronaut_jpeg(), "default")  # from the database
+    assert counted.images == 1
+
+
+def test_the_lru_keeps_owners_apart() -> None:
+    found = [Detection("Explicit", 1.0, "nsfw")]
+    version = "vigil-0.1.0:nsfw@opennsfw==1"
+    recent = RecentDetections(size=4, max_distance=2)
+    recent.add(version, "sha", 0b1111, found, scope="key_a")
+    assert recent.find(version, "sha", 0b1111, scope="key_a") == found
+    assert recent.find(version, "x", 0b1100, scope="key_a") == found  # near, same owner
+    assert recent.find(version, "sha", 0b1111, scope="key_b") is None
+    assert recent.find(version, "x", 0b1100, scope="key_b") is None

@@ -12,14 +12,17 @@ from tests.conftest import Keys
 from tests.images import astronaut_jpeg
 from tests.review_helpers import add_policies
 from vigil.app import Vigil
+from vigil.detectors.base import Detection
 from vigil.errors import InvalidParameter
+from vigil.labels import build_labels
 from vigil.service.access.keys import authenticate
 from vigil.service.assets.uploads import UploadRequest
 from vigil.service.core.windows import window
 from vigil.service.policies.presets import UploadOptions
 from vigil.service.review.people import PersonRole, Reviewer, person
+from vigil.service.review.rows import decision_category
 from vigil.service.review.stats import daily_csv, stats
-from vigil.storage.tables import ReviewItemRow
+from vigil.storage.tables import AssetRow, ReviewItemRow
 
 ALICE = person("alice", PersonRole.REVIEWER)
 BOB = person("bob", PersonRole.REVIEWER)
@@ -94,6 +97,37 @@ def test_figures_for_a_seeded_scenario(vigil: Vigil, keys: Keys) -> None:
     today = figures["daily"][-1]
     assert today["processed"] == 7 and today["human_decisions"] == 8
     assert daily_csv(figures).splitlines()[-1] == f"{today['date']},7,1,3,3,8"
+
+
+def test_a_rejection_counts_under_its_reasons_category(vigil: Vigil, keys: Keys) -> None:
+    """Issue 16: a photo rejected for nudity, whose top label was Violence at 3.3%, was
+    counted as a Violence false negative."""
+    add_policies(vigil)
+    uploader = authenticate(vigil.db, f"Bearer {keys.uploader}")
+    request = UploadRequest("x.jpg", UploadOptions(policy="qa-allow"))
+    asset_id = vigil.uploads.upload(astronaut_jpeg(), request, uploader)["id"]
+    found = [Detection("Weapons", 3.3, "objects"), Detection("Bare Back", 1.2, "nudity")]
+    weak = [label.to_dict() for label in build_labels(found)]
+    with vigil.db.session() as session:  # the report's labels, built as the pipeline does
+        session.execute(update(AssetRow).where(AssetRow.id == asset_id).values(labels=weak))
+    item = vigil.review.claim_next(ALICE, "qa")
+    assert item is not None and item["asset_id"] == asset_id
+    vigil.review.decide(ALICE, item["id"], "reject", "nudity")
+
+    figures = stats(vigil.db, window(None, None))
+    by_name = {row["category"]: row for row in figures["categories"]}
+    assert "Violence" not in by_name
+    assert by_name["Explicit"]["allowed_checked"] == 1
+    assert by_name["Explicit"]["false_negatives"] == 1
+    decided = vigil.review.get(ALICE, item["id"])["decisions"]
+    assert [decision["category"] for decision in decided] == ["Explicit"]
+
+
+def test_a_decision_falls_back_to_the_assets_category() -> None:
+    assert decision_category("reject", "sexual content", "Violence") == "Explicit"
+    assert decision_category("reject", "weapons", "Explicit") == "Violence"  # a taxonomy label
+    assert decision_category("reject", "spam", "Violence") == "Violence"  # names no category
+    assert decision_category("approve", "nudity", "Violence") == "Violence"  # not a rejection
 
 
 def test_the_window_is_checked(vigil: Vigil) -> None:

@@ -151,9 +151,15 @@ def test_subscriptions_receive_only_their_event_types(hooks: Hooks, receiver: Re
     assert len(hooks.service.deliveries(ADMIN)) == 4
 
 
-def test_a_notification_url_gets_every_event_signed_with_the_instance_secret(
-    hooks: Hooks, receiver: Receiver
+def test_a_notification_url_gets_every_event_signed_with_the_instance_secret_if_shared(
+    hooks: Hooks, receiver: Receiver, tmp_path: Path, policy_dir: Path
 ) -> None:
+    # The old signing (VIGIL_WEBHOOK_SHARED_NOTIFICATION_SECRET); per-key signing is
+    # tests/api/test_notification_signing.py, whose uploads have a real owner.
+    shared = webhook_settings(
+        tmp_path / "data", policy_dir, webhook_shared_notification_secret=True
+    )
+    hooks.service = WebhookService(hooks.vigil.db, hooks.queue, shared)
     hooks.service.create(ADMIN, receiver.url + "/subscribed", [REJECTED])
     for event_type in (APPROVED, DECIDED):
         hooks.publish(event_type, notification_url=receiver.url + "/mine")
@@ -165,6 +171,16 @@ def test_a_notification_url_gets_every_event_signed_with_the_instance_secret(
     for request in receiver.requests:
         assert verify(secret["secret"], request.headers["Vigil-Signature"], request.body)
     assert all(d["subscription_id"] is None for d in hooks.service.deliveries(ADMIN))
+
+
+def test_a_notification_url_of_an_asset_without_an_owner_is_not_signed_with_a_shared_secret(
+    hooks: Hooks, receiver: Receiver
+) -> None:
+    hooks.publish(REJECTED, notification_url=receiver.url)  # its asset is not in the database
+    assert hooks.run_once() is JobState.DONE
+    assert receiver.requests == []
+    (delivery,) = hooks.service.deliveries(ADMIN, status="failed")
+    assert "no longer exists" in delivery["last_error"]
 
 
 def test_failed_attempts_retry_with_backoff_until_one_succeeds(
@@ -324,7 +340,13 @@ def test_retry_redelivery_and_the_secret_on_each_database(
     policy_dir: Path,
     receiver: Receiver,
 ) -> None:
-    settings = webhook_settings(tmp_path / "data", policy_dir, database_url=database_url)
+    # The event's asset is not in the database: only the old shared secret can sign it.
+    settings = webhook_settings(
+        tmp_path / "data",
+        policy_dir,
+        database_url=database_url,
+        webhook_shared_notification_secret=True,
+    )
     hooks = open_hooks(settings, engine)
     try:
         created = hooks.service.create(ADMIN, receiver.url, [REJECTED])

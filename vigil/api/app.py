@@ -6,13 +6,13 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from vigil import __version__
-from vigil.api import errors
+from vigil.api import docs_page, errors
 from vigil.api.body_limit import BodyLimit
 from vigil.api.last_resort import LastResort
 from vigil.api.routes_alerts import router as alerts_router
@@ -20,6 +20,7 @@ from vigil.api.routes_appeals import router as appeals_router
 from vigil.api.routes_archive import router as archive_router
 from vigil.api.routes_assets import router as assets_router
 from vigil.api.routes_jobs import router as jobs_router
+from vigil.api.routes_keys import router as keys_router  # docs/keys.md
 from vigil.api.routes_lists import router as lists_router  # hash lists
 from vigil.api.routes_metrics import router as metrics_router
 from vigil.api.routes_policies import router as policies_router
@@ -30,6 +31,7 @@ from vigil.api.routes_stats import router as stats_router
 from vigil.api.routes_users import router as users_router
 from vigil.api.routes_videos import router as videos_router
 from vigil.api.routes_webhooks import router as webhooks_router
+from vigil.api.schemas.health import Health, NotReady, Readiness
 from vigil.api.security_headers import SecurityHeaders
 from vigil.app import Vigil
 from vigil.aws.routes import router as rekognition_router
@@ -45,6 +47,8 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The handlers' thread pool, which the database pool is sized to (vigil.app.pool_limits)
+        to_thread.current_default_thread_limiter().total_tokens = vigil.settings.http_threads
         background = Background(vigil)
         if not vigil.engine.ready:
             threading.Thread(target=_load_models, args=(vigil, app), daemon=True).start()
@@ -54,7 +58,10 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
         if run_worker:
             background.stop()
 
-    app = FastAPI(title="vigil", version=__version__, lifespan=lifespan)
+    # /docs is docs_page's own page, with Swagger UI served locally; ReDoc would need a CDN.
+    app = FastAPI(
+        title="vigil", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.vigil = vigil
     app.state.load_error = None
     errors.install(app)
@@ -77,22 +84,29 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     app.include_router(review_router)
     app.include_router(stats_router)
     app.include_router(users_router)
+    app.include_router(keys_router)  # docs/keys.md
     web.install(app)  # the review console at /review
+    docs_page.install(app)  # /docs, working offline (docs/api.md)
     app.include_router(archive_router)
     app.include_router(rekognition_router)  # POST / with X-Amz-Target (docs/rekognition.md)
 
     @app.get("/healthz", summary="The process is up")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> Health:
+        return Health(status="ok")
 
-    @app.get("/readyz", summary="Models are loaded and requests can be served")
-    def readyz() -> Any:
+    @app.get(
+        "/readyz",
+        summary="Models are loaded and requests can be served",
+        response_model=Readiness,
+        responses={503: {"model": NotReady, "description": "Loading, or no detector loaded"}},
+    )
+    def readyz() -> Readiness | JSONResponse:
         # Ready (200) once loading is over and at least one detector loaded; "degraded" when
         # some enabled detector failed, each one's state and error listed (docs/detectors.md).
         detectors = [slot.to_dict() for slot in vigil.engine.slots]
         if vigil.engine.ready:
             status = "degraded" if vigil.engine.failures else "ready"
-            return {"status": status, "detectors": detectors}
+            return Readiness.model_validate({"status": status, "detectors": detectors})
         failure = app.state.load_error
         message = f"loading models failed: {failure}" if failure else "models are loading"
         return JSONResponse(

@@ -13,26 +13,22 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.api.deps import PRINCIPAL_STATE
-from vigil.api.errors import error_response
+from vigil.api.errors import refusal_response
 from vigil.app import Vigil
 from vigil.aws.errors import aws_error_response
 from vigil.aws.routes import MAX_BODY_BYTES as REKOGNITION_MAX_BODY_BYTES
 from vigil.aws.routes import known_caller
-from vigil.errors import (
-    DatabaseUnavailable,
-    ImageTooLarge,
-    RequestTooLarge,
-    VideoTooLarge,
-    VigilError,
-)
+from vigil.errors import ImageTooLarge, RequestTooLarge, VideoTooLarge, VigilError
 from vigil.service.access.keys import authenticate
 from vigil.service.access.principal import Principal
 from vigil.settings import Settings
+from vigil.storage.db import database_refusal
 
 # Room in a multipart upload for the boundaries and the form fields besides the file: an
 # upload this much over the file limit still reaches the route, which names the exact limit.
@@ -110,8 +106,8 @@ class BodyLimit:
                 scope.setdefault("state", {})[PRINCIPAL_STATE] = who
             if _declared_length(headers) > gate.limit:
                 raise gate.too_large
-        except OperationalError:
-            return _shaped(gate, DatabaseUnavailable("the database could not be reached"))
+        except (OperationalError, PoolTimeout) as exc:  # down, or busy: a 503, not a 500
+            return _shaped(gate, database_refusal(exc))
         except VigilError as refusal:
             return _shaped(gate, refusal)
         return None
@@ -162,4 +158,4 @@ def _shaped(gate: Gate, refusal: VigilError) -> JSONResponse:
         if refusal.status == 413:
             answer.status_code = 413  # AWS's name, but the status every HTTP client knows
         return answer
-    return error_response(refusal.status, refusal.code, refusal.message)
+    return refusal_response(refusal)

@@ -3,12 +3,12 @@ choosing."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.schemas.alerts import AlertRule as AlertRuleOut
+from vigil.api.schemas.alerts import AlertRuleList, AlertTest
 from vigil.service.access.principal import Role, require_role
 from vigil.service.notices.alert_rules import AlertRule
 
@@ -45,18 +45,20 @@ class AlertRuleBody(BaseModel):
 
 
 @router.post("", status_code=201, summary="Create an alert rule")
-def create_rule(vigil: VigilDep, who: PrincipalDep, body: AlertRuleBody) -> dict[str, Any]:
+def create_rule(vigil: VigilDep, who: PrincipalDep, body: AlertRuleBody) -> AlertRuleOut:
     require_role(who, Role.ADMIN)
-    return vigil.alerts.create(body.rule(), who.key_id)
+    return AlertRuleOut.model_validate(vigil.alerts.create(body.rule(), who.key_id))
 
 
 @router.get("", summary="Every alert rule")
-def list_rules(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
+def list_rules(vigil: VigilDep, who: PrincipalDep) -> AlertRuleList:
     require_role(who, Role.ADMIN)
-    return {"alerts": vigil.alerts.all()}
+    return AlertRuleList.model_validate({"alerts": vigil.alerts.all()})
 
 
-@router.delete("/{rule_id}", status_code=204, summary="Delete an alert rule")
+@router.delete(
+    "/{rule_id}", status_code=204, summary="Delete an alert rule", response_class=Response
+)
 def delete_rule(vigil: VigilDep, who: PrincipalDep, rule_id: str) -> Response:
     require_role(who, Role.ADMIN)
     vigil.alerts.delete(rule_id)
@@ -64,6 +66,6 @@ def delete_rule(vigil: VigilDep, who: PrincipalDep, rule_id: str) -> Response:
 
 
 @router.post("/{rule_id}/test", summary="Send a sample alert e-mail for a rule now")
-def test_rule(vigil: VigilDep, who: PrincipalDep, rule_id: str) -> dict[str, Any]:
+def test_rule(vigil: VigilDep, who: PrincipalDep, rule_id: str) -> AlertTest:
     require_role(who, Role.ADMIN)
-    return vigil.alerts.test(rule_id)
+    return AlertTest.model_validate(vigil.alerts.test(rule_id))

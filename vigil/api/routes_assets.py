@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep, read_upload
+from vigil.api.responses import BINARY, answered_in
+from vigil.api.schemas.assets import (
+    Asset,
+    AssetPage,
+    Explanation,
+    ModerationResult,
+    UploadedAsset,
+)
+from vigil.api.schemas.audit import AssetAudit
 from vigil.policy.context import context_from_json
 from vigil.service.assets.uploads import UploadRequest
 from vigil.service.policies.presets import UploadOptions
@@ -49,17 +58,18 @@ def moderate(
     policy: Annotated[str | None, Form()] = None,
     min_confidence: Annotated[float | None, Form(ge=0, le=100)] = None,
     adapter: Annotated[str | None, Form(description="A custom adapter to run too")] = None,
-) -> dict[str, Any]:
+) -> ModerationResult:
     data = read_upload(file, vigil.settings.max_upload_bytes)
     result = vigil.engine.moderate(data, vigil.policy(policy), context, adapter)
     floor = vigil.settings.min_confidence if min_confidence is None else min_confidence
-    return {"file": file.filename or "", **result.to_dict(floor)}
+    return ModerationResult.model_validate({"file": file.filename or "", **result.to_dict(floor)})
 
 
 @router.post(
     "/assets",
     status_code=201,
     summary="Upload an image or video: stored, then decided (201), or still processing (202)",
+    responses={202: {"model": UploadedAsset, "description": "Stored, still processing"}},
 )
 def upload(
     vigil: VigilDep,
@@ -94,7 +104,7 @@ def upload(
         str | None,
         Header(max_length=255, description="A retry with this key returns the first result"),
     ] = None,
-) -> dict[str, Any]:
+) -> UploadedAsset:
     given = UploadOptions(
         moderation=moderation,
         policy=policy,
@@ -113,10 +123,12 @@ def upload(
         wait=wait,
         idempotency_key=idempotency_key,
     )
-    asset = {**outcome.asset, "status_url": f"/v1/assets/{outcome.asset['id']}"}
+    asset = UploadedAsset.model_validate(
+        {**outcome.asset, "status_url": f"/v1/assets/{outcome.asset['id']}"}
+    )
     if not outcome.finished:
         response.status_code = 202
-        response.headers["Location"] = asset["status_url"]
+        response.headers["Location"] = asset.status_url
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return asset
@@ -130,32 +142,38 @@ def list_assets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
     text: Annotated[str | None, Query(description="Words the OCR-read text contains")] = None,
-) -> dict[str, Any]:
+) -> AssetPage:
     page = vigil.assets.list_page(who, status=status, limit=limit, cursor=cursor, text=text)
-    return {"assets": page.assets, "next_cursor": page.next_cursor}
+    return AssetPage.model_validate({"assets": page.assets, "next_cursor": page.next_cursor})
 
 
 @router.get("/assets/{asset_id}", summary="One asset")
-def get_asset(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
-    return vigil.assets.get(asset_id, who)
+def get_asset(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> Asset:
+    return Asset.model_validate(vigil.assets.get(asset_id, who))
 
 
-@router.get("/assets/{asset_id}/content", summary="The asset's bytes (approved only for uploaders)")
+@router.get(
+    "/assets/{asset_id}/content",
+    summary="The asset's bytes (approved only for uploaders)",
+    response_class=Response,
+    # The media type is the asset's own (its mime): an image or a video.
+    responses=answered_in("The asset's bytes", "image/*", "video/*", schema=BINARY),
+)
 def get_content(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> Response:
     data, mime = vigil.assets.content(asset_id, who)
     return Response(data, media_type=mime, headers={"Cache-Control": "private, no-store"})
 
 
 @router.post("/assets/{asset_id}/moderation", summary="A person's decision (override)")
-def override(vigil: VigilDep, who: PrincipalDep, asset_id: str, body: Override) -> dict[str, Any]:
-    return vigil.assets.override(asset_id, who, body.status, body.reason)
+def override(vigil: VigilDep, who: PrincipalDep, asset_id: str, body: Override) -> Asset:
+    return Asset.model_validate(vigil.assets.override(asset_id, who, body.status, body.reason))
 
 
 @router.get("/assets/{asset_id}/audit", summary="Every state change of the asset")
-def audit(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
-    return {"events": vigil.assets.audit(asset_id, who)}
+def audit(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> AssetAudit:
+    return AssetAudit.model_validate({"events": vigil.assets.audit(asset_id, who)})
 
 
 @router.get("/assets/{asset_id}/explain", summary="Why the asset has its status, in words")
-def explain(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> dict[str, Any]:
-    return vigil.assets.explain(asset_id, who)
+def explain(vigil: VigilDep, who: PrincipalDep, asset_id: str) -> Explanation:
+    return Explanation.model_validate(vigil.assets.explain(asset_id, who))

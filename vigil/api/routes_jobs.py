@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from vigil.api.deps import PathInt, PrincipalDep, VigilDep
+from vigil.api.schemas.jobs import Job, JobList, JobStats, Requeued
 from vigil.service.access.principal import Role, require_role
 
 router = APIRouter(prefix="/v1/jobs")
@@ -19,30 +20,32 @@ def list_jobs(
     state: str | None = None,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> JobList:
     require_role(who, Role.ADMIN)
-    return {"jobs": vigil.queue.list_jobs(state=state, kind=kind, limit=limit)}
+    return JobList.model_validate(
+        {"jobs": vigil.queue.list_jobs(state=state, kind=kind, limit=limit)}
+    )
 
 
 @router.get("/stats", summary="Jobs per state and kind; age of the oldest waiting job")
-def stats(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
+def stats(vigil: VigilDep, who: PrincipalDep) -> JobStats:
     require_role(who, Role.ADMIN)
-    return vigil.queue.stats()
+    return JobStats.model_validate(vigil.queue.stats())
 
 
 @router.post("/requeue-dead", summary="Requeue every dead job (optionally of one kind)")
-def requeue_dead(vigil: VigilDep, who: PrincipalDep, kind: str | None = None) -> dict[str, int]:
+def requeue_dead(vigil: VigilDep, who: PrincipalDep, kind: str | None = None) -> Requeued:
     require_role(who, Role.ADMIN)
-    return {"requeued": vigil.queue.requeue_dead(kind)}
+    return Requeued(requeued=vigil.queue.requeue_dead(kind))
 
 
 @router.get("/{job_id}", summary="One job")
-def get_job(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> dict[str, Any]:
+def get_job(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> Job:
     require_role(who, Role.ADMIN)
-    return vigil.queue.get(job_id)
+    return Job.model_validate(vigil.queue.get(job_id))
 
 
 @router.post("/{job_id}/requeue", summary="Requeue a dead job with fresh attempts")
-def requeue(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> dict[str, Any]:
+def requeue(vigil: VigilDep, who: PrincipalDep, job_id: PathInt) -> Job:
     require_role(who, Role.ADMIN)
-    return vigil.queue.requeue(job_id)
+    return Job.model_validate(vigil.queue.requeue(job_id))

@@ -4,7 +4,7 @@ uploaded image or ``{"pdq": "<64 hex>"}``), removal by hash, export (docs/hashli
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -13,6 +13,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from vigil.api.deps import PrincipalDep, QueryInt, VigilDep
+from vigil.api.responses import TEXT, answered_in
+from vigil.api.schemas.hashlists import (
+    HashList,
+    HashListDeleted,
+    HashListList,
+    HashListPage,
+    ItemRemoved,
+    ItemsAdded,
+)
 from vigil.errors import EmptyFile, ImageTooLarge, InvalidParameter
 from vigil.service.hashlists.service import Upload
 
@@ -30,15 +39,16 @@ class ListBody(BaseModel):
 
 
 @router.post("", status_code=201, summary="Create a hash list")
-def create_list(vigil: VigilDep, who: PrincipalDep, body: ListBody) -> dict[str, Any]:
-    return vigil.hashlists.create(
+def create_list(vigil: VigilDep, who: PrincipalDep, body: ListBody) -> HashList:
+    created = vigil.hashlists.create(
         who, body.name, body.action, body.label, body.distance, body.description
     )
+    return HashList.model_validate(created)
 
 
 @router.get("", summary="Every hash list")
-def list_lists(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
-    return {"lists": vigil.hashlists.lists(who)}
+def list_lists(vigil: VigilDep, who: PrincipalDep) -> HashListList:
+    return HashListList.model_validate({"lists": vigil.hashlists.lists(who)})
 
 
 @router.get("/{name}", summary="A list and a page of its items")
@@ -48,13 +58,13 @@ def show_list(
     name: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: QueryInt = None,
-) -> dict[str, Any]:
-    return vigil.hashlists.show(who, name, limit, after or 0)
+) -> HashListPage:
+    return HashListPage.model_validate(vigil.hashlists.show(who, name, limit, after or 0))
 
 
 @router.delete("/{name}", summary="Delete a list and its hashes")
-def delete_list(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
-    return vigil.hashlists.delete(who, name)
+def delete_list(vigil: VigilDep, who: PrincipalDep, name: str) -> HashListDeleted:
+    return HashListDeleted.model_validate(vigil.hashlists.delete(who, name))
 
 
 @router.post(
@@ -62,22 +72,27 @@ def delete_list(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]
     status_code=201,
     summary='Add an uploaded image (multipart "file") or {"pdq": "<64 hex>"} to a list',
 )
-async def add_item(
-    request: Request, vigil: VigilDep, who: PrincipalDep, name: str
-) -> dict[str, Any]:
+async def add_item(request: Request, vigil: VigilDep, who: PrincipalDep, name: str) -> ItemsAdded:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         upload, note = await _uploaded(request, vigil.settings.max_upload_bytes)
-        return await run_in_threadpool(vigil.hashlists.add_images, who, name, [upload], note)
-    pdq, note = await _hash_body(request)
-    return await run_in_threadpool(vigil.hashlists.add_hashes, who, name, [pdq], note)
+        added = await run_in_threadpool(vigil.hashlists.add_images, who, name, [upload], note)
+    else:
+        pdq, note = await _hash_body(request)
+        added = await run_in_threadpool(vigil.hashlists.add_hashes, who, name, [pdq], note)
+    return ItemsAdded.model_validate(added)
 
 
 @router.delete("/{name}/items/{pdq}", summary="Remove a hash from a list")
-def remove_item(vigil: VigilDep, who: PrincipalDep, name: str, pdq: str) -> dict[str, Any]:
-    return vigil.hashlists.remove(who, name, pdq)
+def remove_item(vigil: VigilDep, who: PrincipalDep, name: str, pdq: str) -> ItemRemoved:
+    return ItemRemoved.model_validate(vigil.hashlists.remove(who, name, pdq))
 
 
-@router.get("/{name}/export", summary="The list's hashes, one per line or CSV")
+@router.get(
+    "/{name}/export",
+    summary="The list's hashes, one per line or CSV",
+    response_class=StreamingResponse,
+    responses=answered_in("The hashes as a file", "text/plain", "text/csv", schema=TEXT),
+)
 def export_list(
     vigil: VigilDep,
     who: PrincipalDep,

@@ -6,11 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from vigil.api.deps import VigilDep
-from vigil.metrics import CONTENT_TYPE, render
+from vigil.api.responses import MetricsResponse
+from vigil.metrics import render
 
 router = APIRouter()
 
 
-@router.get("/metrics", summary="Prometheus metrics (no authentication)")
+@router.get(
+    "/metrics", summary="Prometheus metrics (no authentication)", response_class=MetricsResponse
+)
 def metrics(vigil: VigilDep) -> Response:
-    return Response(render(vigil.queue.stats), media_type=CONTENT_TYPE)
+    return MetricsResponse(render(vigil.queue.stats))

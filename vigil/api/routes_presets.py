@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.schemas.presets import Preset, PresetList
 from vigil.service.access.principal import Role, require_role
 from vigil.service.policies.presets import UploadOptions
 
@@ -25,22 +24,25 @@ class PresetBody(BaseModel):
 
 
 @router.get("", summary="Every upload preset")
-def list_presets(vigil: VigilDep, who: PrincipalDep) -> dict[str, Any]:
-    return {"presets": vigil.presets.all(who)}
+def list_presets(vigil: VigilDep, who: PrincipalDep) -> PresetList:
+    return PresetList.model_validate({"presets": vigil.presets.all(who)})
 
 
 @router.get("/{name}", summary="One upload preset")
-def get_preset(vigil: VigilDep, who: PrincipalDep, name: str) -> dict[str, Any]:
-    return vigil.presets.describe(name, who)
+def get_preset(vigil: VigilDep, who: PrincipalDep, name: str) -> Preset:
+    return Preset.model_validate(vigil.presets.describe(name, who))
 
 
 @router.put("/{name}", summary="Create or replace an upload preset")
-def put_preset(vigil: VigilDep, who: PrincipalDep, name: str, body: PresetBody) -> dict[str, Any]:
+def put_preset(vigil: VigilDep, who: PrincipalDep, name: str, body: PresetBody) -> Preset:
     require_role(who, Role.ADMIN)
-    return vigil.presets.put(name, UploadOptions.from_dict(body.model_dump()), who.key_id)
+    options = UploadOptions.from_dict(body.model_dump())
+    return Preset.model_validate(vigil.presets.put(name, options, who.key_id))
 
 
-@router.delete("/{name}", status_code=204, summary="Delete an upload preset")
+@router.delete(
+    "/{name}", status_code=204, summary="Delete an upload preset", response_class=Response
+)
 def delete_preset(vigil: VigilDep, who: PrincipalDep, name: str) -> Response:
     require_role(who, Role.ADMIN)
     vigil.presets.delete(name)

@@ -3,13 +3,12 @@ suggested by people's decisions. Admins and reviewers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from vigil.api.deps import PrincipalDep, VigilDep
 from vigil.api.policy_body import policy_text
+from vigil.api.schemas.simulation import SimulationReport, Suggestions
 from vigil.service.access.principal import Role, require_role
 from vigil.service.policies.simulation import parse_since, simulate_text
 from vigil.service.policies.suggestions import suggest, suggestions_view
@@ -26,19 +25,20 @@ def suggest_thresholds(
     target_precision: float = 0.95,
     target_recall: float = 0.95,
     since: str | None = None,
-) -> dict[str, Any]:
+) -> Suggestions:
     require_role(who, Role.ADMIN, Role.REVIEWER)
     start = parse_since(since)
     found = suggest(vigil.db, target_precision, start, target_recall=target_recall)
-    return suggestions_view(
+    view = suggestions_view(
         found, target_precision=target_precision, target_recall=target_recall, since=start
     )
+    return Suggestions.model_validate(view)
 
 
 @router.post("/{name}/simulate", summary="What a candidate policy would decide (not stored)")
 async def simulate_policy(
     request: Request, vigil: VigilDep, who: PrincipalDep, name: str, since: str | None = None
-) -> dict[str, Any]:
+) -> SimulationReport:
     require_role(who, Role.ADMIN, Role.REVIEWER)
     start = parse_since(since)
     text = await policy_text(request)
@@ -46,4 +46,4 @@ async def simulate_policy(
     report = await run_in_threadpool(
         simulate_text, vigil.db, vigil.policies, text, against=name, since=start
     )
-    return report.to_dict()
+    return SimulationReport.model_validate(report.to_dict())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from vigil.api.deps import PrincipalDep, VigilDep
+from vigil.api.responses import TEXT, CsvResponse
+from vigil.api.schemas.audit import AuditLog
+from vigil.api.schemas.stats import Stats
 from vigil.service.access.principal import Role, require_role
 from vigil.service.assets.audit_log import audit_events
 from vigil.service.core.windows import window
@@ -16,23 +19,28 @@ from vigil.service.review.stats import daily_csv, stats
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/stats", summary="Uploads, shares, decision times, disagreement, error rates")
+@router.get(
+    "/stats",
+    summary="Uploads, shares, decision times, disagreement, error rates",
+    response_model=Stats,
+    # format=csv answers the per-day figures as CSV instead.
+    responses={200: {"content": {CsvResponse.media_type: TEXT}}},
+)
 def get_stats(
     vigil: VigilDep,
     who: PrincipalDep,
     since: Annotated[str | None, Query(description="First day, YYYY-MM-DD")] = None,
     until: Annotated[str | None, Query(description="Last day, YYYY-MM-DD")] = None,
     format: Literal["json", "csv"] = "json",
-) -> Any:
+) -> Stats | Response:
     from_key(who)  # reviewers and admins
     figures = stats(vigil.db, window(since, until))
     if format == "csv":
-        return Response(
+        return CsvResponse(
             daily_csv(figures),
-            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="vigil-stats.csv"'},
         )
-    return figures
+    return Stats.model_validate(figures)
 
 
 @router.get("/audit", summary="The audit log across assets, newest first (admin)")
@@ -45,10 +53,10 @@ def get_audit(
     since: str | None = None,
     until: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> dict[str, Any]:
+) -> AuditLog:
     require_role(who, Role.ADMIN)  # admin-only: uploaders and reviewers are told so
     span = window(since, until) if since or until else None
     events = audit_events(
         vigil.db, asset_id=asset_id, actor=actor, action=action, span=span, limit=limit
     )
-    return {"events": events}
+    return AuditLog.model_validate({"events": events})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from vigil.api.deps import PathInt, PrincipalDep, VigilDep
+from vigil.api.responses import BINARY, JpegResponse, answered_in
+from vigil.api.schemas.videos import VideoModeration
 from vigil.service.video.results import MAX_RESULTS, PageRequest
 
 router = APIRouter(prefix="/v1/assets")
@@ -21,15 +23,17 @@ def video_moderation(
     aggregate_by: Annotated[str, Query(description="TIMESTAMPS or SEGMENTS")] = "TIMESTAMPS",
     max_results: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = MAX_RESULTS,
     next_token: str | None = None,
-) -> dict[str, Any]:
+) -> VideoModeration:
     request = PageRequest(sort_by, aggregate_by, max_results, next_token)
-    return vigil.videos.content_moderation(asset_id, who, request)
+    return VideoModeration.model_validate(vigil.videos.content_moderation(asset_id, who, request))
 
 
 @router.get(
     "/{asset_id}/video/thumbnails/{index}",
     summary="A flagged segment's blurred still (reviewers and admins)",
+    response_class=JpegResponse,
+    responses=answered_in("A JPEG", "image/jpeg", schema=BINARY),
 )
 def video_thumbnail(vigil: VigilDep, who: PrincipalDep, asset_id: str, index: PathInt) -> Response:
     jpeg = vigil.videos.thumbnail(asset_id, index, who)
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return JpegResponse(jpeg, headers={"Cache-Control": "private, no-store"})

@@ -11,6 +11,11 @@ from vigil.errors import VigilError
 
 AWS_JSON = "application/x-amz-json-1.1"
 
+
+class AwsJsonResponse(JSONResponse):
+    media_type = AWS_JSON
+
+
 # vigil code -> (AWS error type, HTTP status). Rekognition answers client errors with 400;
 # ThrottlingException and InternalServerError are 500s, which boto3 retries.
 AWS_ERRORS: dict[str, tuple[str, int]] = {
@@ -33,12 +38,14 @@ AWS_ERRORS: dict[str, tuple[str, int]] = {
     "NotAVideo": ("ResourceNotFoundException", 400),
     "Forbidden": ("AccessDeniedException", 400),
     "Unauthorized": ("AccessDeniedException", 400),
+    "KeyExpired": ("AccessDeniedException", 400),  # the pair's API key expired
     "InvalidSignature": ("InvalidSignatureException", 400),
     "MissingAuthenticationToken": ("MissingAuthenticationTokenException", 400),
     "UnrecognizedClient": ("UnrecognizedClientException", 400),
     "UnknownOperation": ("UnknownOperationException", 400),
     "NotReady": ("ThrottlingException", 500),
     "DatabaseUnavailable": ("ThrottlingException", 500),
+    "ServiceBusy": ("ThrottlingException", 500),
 }
 
 
@@ -60,4 +67,4 @@ def aws_response(body: object, status: int = 200, error_type: str | None = None)
     headers = {"x-amzn-RequestId": str(uuid.uuid4())}
     if error_type is not None:
         headers["x-amzn-ErrorType"] = error_type
-    return JSONResponse(body, status_code=status, headers=headers, media_type=AWS_JSON)
+    return AwsJsonResponse(body, status_code=status, headers=headers)

@@ -12,15 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
+from vigil.api.schemas.rekognition import AwsError, RekognitionOutput
 from vigil.app import Vigil
-from vigil.aws.errors import aws_error_response, aws_response
+from vigil.aws.errors import AwsJsonResponse, aws_error_response, aws_response
 from vigil.aws.keys import identity
 from vigil.aws.rekognition import MAX_IMAGE_BYTES, RekognitionService
 from vigil.aws.sigv4 import SignedRequest, access_key_of, claimed_access_key, verify
 from vigil.errors import InvalidParameter, VigilError
 from vigil.service.access.principal import Principal
+from vigil.storage.db import database_refusal
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -32,7 +35,20 @@ SERVICE = "rekognition"
 MAX_BODY_BYTES = MAX_IMAGE_BYTES * 4 // 3 + 1024 * 1024
 
 
-@router.post("/", include_in_schema=False)
+@router.post(
+    "/",
+    summary="Amazon Rekognition's API: the operation named by X-Amz-Target (docs/rekognition.md)",
+    description=(
+        "AWS JSON 1.1, signed with Signature Version 4, for unmodified AWS SDKs. Answers "
+        "DetectModerationLabels, StartContentModeration or GetContentModeration's output, "
+        "as the X-Amz-Target header's operation chooses."
+    ),
+    response_class=AwsJsonResponse,
+    # The answers are sent as the operations build them (boto3 parses that exact wire
+    # format); the union documents each operation's output.
+    response_model=RekognitionOutput,
+    responses={400: {"model": AwsError, "description": "A refusal, in AWS's error shape"}},
+)
 async def rekognition(
     request: Request, x_amz_target: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
@@ -52,6 +68,9 @@ async def rekognition(
         answer = await run_in_threadpool(_handle, vigil, vigil.rekognition, x_amz_target, signed)
     except VigilError as refusal:
         return aws_error_response(refusal)
+    except SQLAlchemyError as exc:  # a busy or unreachable database: ThrottlingException
+        log.warning("Rekognition-compatible request: database error: %s", exc)
+        return aws_error_response(database_refusal(exc))
     except Exception:
         log.exception("Rekognition-compatible request failed")
         return aws_error_response(VigilError("vigil hit an unexpected error; see its log"))

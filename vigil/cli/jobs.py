@@ -28,7 +28,7 @@ def worker(
     try:
         settings = load_settings()
         prepare_database(settings)
-        vigil = build(settings)
+        vigil = build(settings, worker_threads=concurrency)
         vigil.engine.load()
     except VigilError as exc:
         fail(exc)

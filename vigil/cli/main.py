@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +19,12 @@ from vigil.cli.adapters import adapters_app
 from vigil.cli.alerts import alerts_app
 from vigil.cli.archive import archive_app
 from vigil.cli.aws import aws_app
+from vigil.cli.backfill import RayOption, WorkersOption, needs_backfill, rescan, scan_backfill
 from vigil.cli.detectors import detectors
 from vigil.cli.eval import evaluate
 from vigil.cli.ingest import ingest_app
 from vigil.cli.jobs import jobs_app, worker
+from vigil.cli.keys import keys_app
 from vigil.cli.lists import lists_app  # hash lists
 from vigil.cli.models import models_app
 from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
@@ -37,9 +41,9 @@ if TYPE_CHECKING:
     from vigil.service.engine.moderation import ModerationEngine, ModerationResult
     from vigil.settings import Settings
 
+log = logging.getLogger("vigil.cli")
 app = typer.Typer(help="vigil: self-hosted content moderation.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
+app.add_typer(keys_app, name="keys")  # docs/keys.md
 app.add_typer(policy_app, name="policy")
 app.add_typer(presets_app, name="presets")
 app.add_typer(alerts_app, name="alerts")
@@ -55,6 +59,27 @@ app.add_typer(lists_app, name="lists")  # hash lists (docs/hashlists.md)
 app.command("worker")(worker)
 app.command("detectors")(detectors)
 app.command("eval")(evaluate)
+app.command("rescan")(rescan)  # docs/scale-out.md#backfill-and-re-scan
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log what vigil does to stderr (timings, and the native libraries' start-up "
+            "messages, which are otherwise held back).",
+        ),
+    ] = False,
+) -> None:
+    """vigil: self-hosted content moderation."""
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        # Only vigil's own debug lines: the libraries' are noise at this level.
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("vigil").setLevel(logging.DEBUG)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -82,9 +107,11 @@ def _moderate_file(
         if kind is not None:
             report = moderate_video_file(path, kind, engine, policy, context, floor)
             return {"file": str(path), **report_dict(report, floor)}
+        started = time.perf_counter()
         outcome: ModerationResult | VigilError = engine.moderate(
             path.read_bytes(), policy, context, adapter
         )
+        log.debug("engine: moderated %s in %.3f s", path, time.perf_counter() - started)
     except VigilError as exc:
         outcome = exc
     except OSError as exc:
@@ -192,9 +219,10 @@ def _files(root: Path) -> Iterator[Path]:
 
 @app.command()
 def scan(
-    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    target: Annotated[str, typer.Argument(help="A folder, or s3://BUCKET/PREFIX.")],
     report: Annotated[
-        Path | None, typer.Option(help="Write one JSON object per file here.")
+        Path | None,
+        typer.Option(help="Write one line per file here: .jsonl, or .parquet (pyarrow)."),
     ] = None,
     min_confidence: Annotated[
         float | None,
@@ -207,12 +235,35 @@ def scan(
     context: Annotated[
         list[str] | None, typer.Option(help="Policy context KEY=VALUE (region, audience, ...).")
     ] = None,
+    record_assets: Annotated[
+        bool, typer.Option("--record", help="Create an asset per image, decided by the policy.")
+    ] = False,
+    ray: RayOption = None,
+    workers: WorkersOption = None,
 ) -> None:
-    """Moderate every file under a folder, recursively, and summarise."""
+    """Moderate every file under a folder, recursively, or every object under an S3 prefix,
+    and summarise; here, or on a Ray cluster with --ray (docs/scale-out.md)."""
     from rich.progress import Progress
 
     from vigil.service.assets.scan import ScanSummary
 
+    if needs_backfill(target, report, record_assets, ray):
+        pairs = parse_pairs(context or [])
+        scan_backfill(
+            target,
+            report,
+            floor=min_confidence,
+            policy=policy,
+            context=pairs,
+            batch_size=batch_size,
+            record=record_assets,
+            ray=ray,
+            workers=workers,
+        )
+        return
+    directory = Path(target)
+    if not directory.is_dir():
+        fail(VigilError(f"{target} is not a folder", code="InvalidParameter", status=400))
     floor = _settings().min_confidence if min_confidence is None else min_confidence
     engine, chosen = loaded_engine(policy)
     raw_context = _checked_context(chosen, context or [])
@@ -333,42 +384,6 @@ def init() -> None:
         _announce_admin_key(admin_key)
     else:
         err.print("vigil is initialised (an admin key already exists)")
-
-
-@keys_app.command("create")
-def keys_create(
-    role: Annotated[str, typer.Option(help="admin, uploader or reviewer.")],
-    name: Annotated[str, typer.Option(help="A note to tell keys apart.")] = "",
-    aws: Annotated[
-        bool, typer.Option("--aws", help="An AWS access key pair for the Rekognition API.")
-    ] = False,
-) -> None:
-    """Create an API key; the key is printed alone on the last line (with --aws: the access
-    key id and the secret, separated by one space)."""
-    from vigil.app import prepare_storage
-    from vigil.service.access.keys import create_key, parse_role
-    from vigil.storage.db import Database
-
-    settings = _settings()
-    try:
-        parsed = parse_role(role)
-        prepare_storage(settings)
-    except VigilError as exc:
-        fail(exc)
-    db = Database(settings.resolved_database_url)
-    try:
-        if aws:
-            from vigil.aws.keys import create_aws_key
-
-            pair = create_aws_key(db, parsed, name)
-            key = f"{pair.access_key_id} {pair.secret_access_key}"
-        else:
-            key = create_key(db, parsed, name)
-    finally:
-        db.dispose()
-    kind = "AWS access key pair (id, secret)" if aws else "key"
-    err.print(f"created a {parsed.value} {kind}; it is shown once:")
-    print(key)
 
 
 @app.command("settings")

@@ -99,6 +99,7 @@ def embed_model_prompts(
 ) -> None:
     """Add text embeddings for the clip detector's custom and neutral prompts (and --prompt)
     to an installed bundle, with its own text tower. Needs vigil's clip extra (docs/clip.md)."""
+    from vigil.detectors import providers
     from vigil.service.engine.clip_text import embed_prompts, wanted_prompts
     from vigil.settings import load_settings
 
@@ -107,6 +108,7 @@ def embed_model_prompts(
     try:
         if not folder.is_dir():
             raise InvalidParameter(f"No bundle {name!r} in {settings.resolved_models_dir}.")
+        providers.use(settings.execution_providers)
         wanted = wanted_prompts(_clip_options(settings.detector_options), prompt or [])
         added = embed_prompts(folder, wanted, settings.inference_threads)
     except VigilError as exc:

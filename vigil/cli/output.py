@@ -82,7 +82,7 @@ def loaded_engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
         prepare_database(settings)
         vigil = build(settings)
         policy = vigil.policy(policy_name)
-        vigil.engine.load()
+        vigil.engine.load([policy])
     except VigilError as exc:
         fail(exc)
     return vigil.engine, policy

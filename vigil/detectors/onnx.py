@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.resources
+import logging
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from vigil.detectors import providers
 from vigil.errors import DetectorFailed
 
-CPU_PROVIDERS = ["CPUExecutionProvider"]
+log = logging.getLogger(__name__)
 
 
 def package_model(package: str, relative: str) -> Path:
@@ -46,20 +48,27 @@ def package_version(package: str) -> str:
 def create_session(
     model: Path | str | bytes, threads: int, *, name: str | None = None
 ) -> ort.InferenceSession:
-    """A CPU session for a model file, or a serialized graph (``name`` then says which);
-    ``threads`` 0 keeps onnxruntime's own default."""
+    """A session for a model file, or a serialized graph (``name`` then says which), on the
+    providers of VIGIL_EXECUTION_PROVIDERS (``providers.active``); ``threads`` 0 keeps
+    onnxruntime's own default."""
     options = ort.SessionOptions()
     # Several sessions run one after another on the same cores: a session whose pool keeps
     # spinning after its run steals them from the next one (measured: twice the time).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads > 0:
         options.intra_op_num_threads = threads
+    shown = name or (f"model {model}" if not isinstance(model, bytes) else "the model")
+    wanted = list(providers.active())
     try:
         source = model if isinstance(model, bytes) else str(model)
-        return ort.InferenceSession(source, sess_options=options, providers=CPU_PROVIDERS)
+        session = ort.InferenceSession(source, sess_options=options, providers=wanted)
     except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-        shown = name or (f"model {model}" if not isinstance(model, bytes) else "the model")
         raise DetectorFailed(f"Could not load {shown}: {exc}") from exc
+    got = session.get_providers()
+    if got[:1] != wanted[:1]:
+        # onnxruntime falls back to the CPU quietly when, say, cuDNN is missing.
+        log.warning("%s runs on %s, not %s (docs/gpu.md#checking)", shown, got[0], wanted[0])
+    return session
 
 
 def has_dynamic_batch(session: ort.InferenceSession) -> bool:

@@ -15,7 +15,7 @@ import hashlib
 import importlib.resources
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import onnx
 import onnxruntime as ort
 from onnx import version_converter
 
+from vigil.detectors import providers
 from vigil.detectors.onnx import create_session
 from vigil.errors import DetectorFailed
 
@@ -51,12 +52,26 @@ def calibration_table(detector: str) -> Path:
 
 
 def check_precision(precision: str, detector: str) -> str:
+    """``precision`` checked, then as it runs on the active providers (``precision_for``):
+    every detector takes the precision it runs from here."""
     if precision not in PRECISIONS:
         raise DetectorFailed(
             f"Detector {detector!r}: precision must be one of {', '.join(PRECISIONS)}, "
             f"not {precision!r}."
         )
-    return precision
+    return precision_for(precision, providers.active())
+
+
+def precision_for(precision: str, chosen: Sequence[str]) -> str:
+    """The precision a model runs at on the ``chosen`` providers: the one place that decides.
+
+    The int8 variants are a CPU path: their QDQ graphs are fast only where int8 kernels fuse
+    them into int8 kernels (onnxruntime's CPU provider). The CUDA provider does not, so it
+    would run each layer in fp32 between a quantize and a dequantize node: slower and less
+    accurate than the fp32 model. And the agreement figures (docs/speed.md) were measured on
+    the CPU. So with any provider other than the CPU one asked for, fp32.
+    """
+    return "fp32" if providers.accelerated(chosen) else precision
 
 
 def with_precision(version: str, precision: str) -> str:

@@ -24,6 +24,7 @@ from rapidocr.ch_ppocr_det.main import TextDetector as RapidTextDetector
 from rapidocr.ch_ppocr_det.utils import DBPostProcess
 
 from vigil import taxonomy
+from vigil.detectors import providers
 from vigil.detectors.base import TEXT_LINE, Box, Detection
 from vigil.detectors.onnx import create_session, package_model, package_version, require
 from vigil.detectors.quantize import (
@@ -143,8 +144,10 @@ class TextDetector:
             self.options = TextOptions(**options)
         except TypeError as exc:
             raise DetectorFailed(f"Unknown text detector option: {exc}") from exc
+        # The precision the gate runs at: fp32 off the CPU, whatever the option says.
+        self.precision = check_precision(self.options.precision, self.name)
         version = f"rapidocr=={package_version(PACKAGE)}+{READING}"
-        self.version = with_precision(version, self.options.precision)
+        self.version = with_precision(version, self.precision)
         self.threads = threads
         self.terms: list[Term] = compile_terms(load_term_lists(terms_dir, extra_terms))
         self._engine: RapidOCR | None = None
@@ -168,7 +171,7 @@ class TextDetector:
 
     def gate_model(self, det: Path) -> Path:
         """The detection model the gate runs: the packaged one, or its int8 variant."""
-        if self.options.precision == "fp32":
+        if self.precision == "fp32":
             return det
         return quantized_model(det, calibration_table("text-det"))
 
@@ -267,9 +270,11 @@ class TextDetector:
 
 
 def _build_engine(det: Path, threads: int, options: TextOptions) -> RapidOCR:
-    """A RapidOCR engine on the shipped models, quiet, with ``threads`` intra-op threads."""
+    """A RapidOCR engine on the shipped models, quiet, with ``threads`` intra-op threads, on
+    the active providers as far as RapidOCR takes them (``engine_providers``)."""
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)
     params: dict[str, Any] = {
+        **engine_providers(providers.active()),
         "Global.log_level": "error",
         "Global.text_score": float(options.min_line_score),
         "Global.max_side_len": options.max_side,
@@ -283,6 +288,23 @@ def _build_engine(det: Path, threads: int, options: TextOptions) -> RapidOCR:
         return RapidOCR(params=params)
     except Exception as exc:  # a bad install shows up as anything from omegaconf or onnxruntime
         raise DetectorFailed(f"Could not start RapidOCR: {exc}") from exc
+
+
+# RapidOCR builds its own sessions (the recogniser's) and takes providers only as these
+# switches; it keeps the CPU provider last itself. Others (TensorRT, OpenVINO) leave it on
+# the CPU, while the gate's model, a vigil session, runs on them.
+_RAPIDOCR_SWITCHES = {
+    "CUDAExecutionProvider": "use_cuda",
+    "DmlExecutionProvider": "use_dml",
+    "CANNExecutionProvider": "use_cann",
+    "CoreMLExecutionProvider": "use_coreml",
+}
+
+
+def engine_providers(chosen: Sequence[str]) -> dict[str, bool]:
+    """RapidOCR's engine settings for the ``chosen`` providers: each switch it has, on or off."""
+    prefix = "EngineConfig.onnxruntime."
+    return {prefix + switch: name in chosen for name, switch in _RAPIDOCR_SWITCHES.items()}
 
 
 def edges(batch: np.ndarray) -> np.ndarray:

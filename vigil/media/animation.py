@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageSequence
@@ -14,10 +13,12 @@ from vigil.media.video import (
     Frame,
     FrameSelector,
     Sampling,
+    VideoInput,
     VideoLimits,
     VideoMetadata,
     analysis_size,
     check_limits,
+    rewound,
 )
 
 # Browsers show frames that declare 0-10 ms for 100 ms; so do we, for their timestamps.
@@ -33,12 +34,12 @@ MAX_COMPOSITED_PIXELS = 1_000_000_000
 class AnimationSource:
     """Frames of an animated GIF or WebP through Pillow."""
 
-    def __init__(self, path: Path, format_name: str, limits: VideoLimits, sampling: Sampling):
+    def __init__(self, path: VideoInput, format_name: str, limits: VideoLimits, sampling: Sampling):
         self.path = path
         self.sampling = sampling
         self.progress = DecodeProgress()
         try:
-            with Image.open(path) as opened:
+            with Image.open(rewound(path)) as opened:
                 width, height = opened.size
                 # n_frames walks the frame headers only: checked before any frame is read.
                 check_canvas(width, height, int(getattr(opened, "n_frames", 1)), limits)
@@ -64,7 +65,7 @@ class AnimationSource:
         size = analysis_size(self.metadata.width, self.metadata.height)
         timestamp = 0
         try:
-            with Image.open(self.path) as opened:
+            with Image.open(rewound(self.path)) as opened:
                 for frame, duration in zip(
                     ImageSequence.Iterator(opened), self._durations, strict=False
                 ):

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import av
 import numpy as np
@@ -33,6 +33,19 @@ from vigil.settings import Settings
 ANALYSIS_SIDE = 640
 # Scene changes are judged on luma subsampled to roughly this many pixels across.
 _SCENE_PROBE_WIDTH = 80
+
+# Where a video is read from: a file's path, or a seekable file object (a blob in S3 read
+# with ranged requests, vigil.storage), so the bytes are never copied first.
+VideoInput = Path | BinaryIO
+
+
+def rewound(source: VideoInput) -> str | BinaryIO:
+    """What a reader opens: the path, or the file object back at its start (sources read
+    the file more than once: the header and packet index, then the frames)."""
+    if isinstance(source, Path):
+        return str(source)
+    source.seek(0)
+    return source
 
 
 @dataclass(frozen=True)
@@ -144,7 +157,7 @@ class PyAVSource:
     """Container formats through PyAV (FFmpeg's demuxers and decoders)."""
 
     def __init__(
-        self, path: Path, format_name: str, limits: VideoLimits, sampling: Sampling
+        self, path: VideoInput, format_name: str, limits: VideoLimits, sampling: Sampling
     ) -> None:
         self.path = path
         self.sampling = sampling
@@ -200,12 +213,12 @@ class PyAVSource:
 
 
 @contextmanager
-def _opened(path: Path) -> Iterator[Any]:
+def _opened(path: VideoInput) -> Iterator[Any]:
     """``av.open`` with FFmpeg's failures turned into refusals a person understands."""
     try:
         # Tags are text for people, never decisions: bytes that are not UTF-8 (a WebM
         # written in Latin-1) are replaced rather than failing the whole video.
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = av.open(rewound(path), mode="r", metadata_errors="replace")
     except av.FFmpegError as error:
         raise CorruptVideo(
             f"The file could not be read as a video ({_describe(error)}); it may be "

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vigil.media.animation import AnimationSource
-from vigil.media.video import FrameSource, PyAVSource, Sampling, VideoLimits
+from vigil.media.video import FrameSource, PyAVSource, Sampling, VideoInput, VideoLimits
 from vigil.media.video_formats import ANIMATED_GIF, ANIMATED_WEBP, VideoKind
 from vigil.settings import Settings
 
 
-def open_video(path: Path, kind: VideoKind, settings: Settings) -> FrameSource:
+def open_video(path: VideoInput, kind: VideoKind, settings: Settings) -> FrameSource:
     """Metadata read and limits checked; frames come when asked for. Refusals are
     CorruptVideo, UnsupportedVideo or VideoTooLarge with a message that says why."""
     limits, sampling = VideoLimits.from_settings(settings), Sampling.from_settings(settings)

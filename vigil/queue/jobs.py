@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -363,11 +364,17 @@ def job_view(row: JobRow) -> dict[str, Any]:
         "state": row.state,
         "attempts": row.attempts,
         "max_attempts": row.max_attempts,
-        "available_at": row.available_at,
-        "leased_until": row.leased_until,
+        "available_at": _iso(row.available_at),
+        "leased_until": _iso(row.leased_until),
         "worker": row.worker,
         "last_error": row.last_error,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-        "finished_at": row.finished_at,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "finished_at": _iso(row.finished_at),
     }
+
+
+def _iso(seconds: float | None) -> str | None:
+    # Jobs store epoch seconds (they compare alike on SQLite and PostgreSQL); the API shows
+    # every time as ISO 8601 UTC with +00:00, like vigil.service.core.times.iso.
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()

@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -49,6 +50,12 @@ class BlobStore(Protocol):
         ...
 
     def get(self, area: Area, key: str) -> bytes: ...
+
+    def open_for_read(self, area: Area, key: str) -> AbstractContextManager[Path | BinaryIO]:
+        """The blob for a reader that seeks (a video decoder), without copying it: its path
+        where it lies, or a seekable file object that fetches byte ranges as they are read.
+        FileNotFoundError when there is no such blob."""
+        ...
 
     def exists(self, area: Area, key: str) -> bool: ...
 
@@ -99,6 +106,15 @@ class LocalBlobStore:
 
     def get(self, area: Area, key: str) -> bytes:
         return self._path(area, key).read_bytes()
+
+    @contextlib.contextmanager
+    def open_for_read(self, area: Area, key: str) -> Iterator[Path | BinaryIO]:
+        # The file itself: writes replace it atomically (rename), so it never changes under
+        # a reader, and a copy would only cost disk and time.
+        path = self._path(area, key)
+        if not path.is_file():
+            raise FileNotFoundError(f"no blob at {path}")
+        yield path
 
     def exists(self, area: Area, key: str) -> bool:
         return self._path(area, key).is_file()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import boto3
@@ -20,6 +22,9 @@ from vigil.storage.blobs import CHUNK_BYTES, Area, check_key
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # Parts of a streamed upload; each part is buffered in memory, at most this many at a time.
 MULTIPART_BYTES = 8 * CHUNK_BYTES
+# One ranged GET of ``open_for_read``: what a reader holds in memory whatever the object's
+# size; larger ranges mean fewer requests (each costs a round trip) for the same bytes.
+READ_RANGE_BYTES = 4 * CHUNK_BYTES
 UPLOAD_THREADS = 4
 # Storage classes the archive area may use: each reads back at once, so a restore is a copy.
 INSTANT_CLASSES = ("GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "STANDARD")
@@ -56,8 +61,10 @@ class S3BlobStore:
         endpoint_url: str | None = None,
         region: str = "us-east-1",
         archive_class: str = DEFAULT_ARCHIVE_CLASS,
+        read_range_bytes: int = READ_RANGE_BYTES,
     ) -> None:
         self.bucket = bucket
+        self.read_range_bytes = read_range_bytes
         self.archive_class = archive_storage_class(archive_class)
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
@@ -105,6 +112,25 @@ class S3BlobStore:
         name = self._name(area, key)
         with self._errors("get", name, missing=FileNotFoundError):
             response = self._client.get_object(Bucket=self.bucket, Key=name)
+            return cast(bytes, response["Body"].read())
+
+    @contextmanager
+    def open_for_read(self, area: Area, key: str) -> Iterator[Path | BinaryIO]:
+        """A seekable reader that fetches ``read_range_bytes`` at a time with ranged GETs:
+        memory stays flat whatever the object's size, and a decoder that seeks (an MP4 whose
+        index is at the end) fetches only what it reads."""
+        name = self._name(area, key)
+        with self._errors("head", name, missing=FileNotFoundError):
+            size = int(self._client.head_object(Bucket=self.bucket, Key=name)["ContentLength"])
+        raw = RangedReader(self, name, size)
+        with io.BufferedReader(raw, buffer_size=self.read_range_bytes) as reader:
+            yield cast(BinaryIO, reader)
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        """Bytes ``start`` to ``start + length`` (fewer at the end) of the object ``name``."""
+        byte_range = f"bytes={start}-{start + length - 1}"
+        with self._errors("get", name, missing=FileNotFoundError):
+            response = self._client.get_object(Bucket=self.bucket, Key=name, Range=byte_range)
             return cast(bytes, response["Body"].read())
 
     def exists(self, area: Area, key: str) -> bool:
@@ -217,3 +243,39 @@ class _CountingReader:
             got += len(chunk)
         self.count += got
         return b"".join(parts)
+
+
+class RangedReader(io.RawIOBase):
+    """An S3 object as a seekable raw file: each read is one ranged GET of at most the store's
+    ``read_range_bytes`` (a ``BufferedReader`` above it turns small reads into full ranges)."""
+
+    def __init__(self, store: S3BlobStore, name: str, size: int) -> None:
+        self._store = store
+        self._name = name
+        self.size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._store.read_range_bytes, self.size - self._position)
+        if wanted <= 0:
+            return 0
+        data = self._store.read_range(self._name, self._position, wanted)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vigil.storage.utc_datetime import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -20,8 +22,18 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # --- keys (0017, docs/keys.md): expiry, last use (to the minute), grants, and the secret
+    # a rotation replaced, which keeps working until previous_expires_at.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    grants: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    previous_key_hash: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    previous_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # --- end keys
 
 
 class AssetRow(Base):
@@ -66,11 +78,11 @@ class AssetRow(Base):
     media_type: Mapped[str] = mapped_column(String(16), default="image", server_default="image")
     # Originals of decided assets move to the archive area after an age; ``archived_from``
     # is the area a restore puts them back in.
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     archived_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_assets_status_created", "status", "created_at"),
@@ -90,7 +102,7 @@ class AuditEventRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PolicyRow(Base):
@@ -103,7 +115,7 @@ class PolicyRow(Base):
     activated_by: Mapped[str] = mapped_column(String(64))
     # A candidate evaluated beside the active version on live traffic, never acted on.
     shadow_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PolicyVersionRow(Base):
@@ -117,7 +129,7 @@ class PolicyVersionRow(Base):
     source: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ux_policy_versions_name_version", "name", "version", unique=True),)
 
@@ -130,8 +142,8 @@ class UploadPresetRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class JobRow(Base):
@@ -166,7 +178,7 @@ class IdempotencyKeyRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookSubscriptionRow(Base):
@@ -182,7 +194,7 @@ class WebhookSubscriptionRow(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookDeliveryRow(Base):
@@ -203,8 +215,8 @@ class WebhookDeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_webhook_deliveries_status_created", "status", "created_at"),)
 
@@ -216,7 +228,7 @@ class WebhookAttemptRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     duration_ms: Mapped[int] = mapped_column(Integer)
@@ -229,7 +241,7 @@ class InstanceValueRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AlertRuleRow(Base):
@@ -248,7 +260,7 @@ class AlertRuleRow(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class VideoRow(Base):
@@ -269,8 +281,8 @@ class VideoRow(Base):
     # Where decoding stopped, for a video that decoded only partly.
     decoded_until_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     thumbnails: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class UserRow(Base):
@@ -284,7 +296,7 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # reviewer, lead, admin
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebSessionRow(Base):
@@ -319,8 +331,8 @@ class ReviewItemRow(Base):
     opened_by: Mapped[str] = mapped_column(String(64), default="system")
     message: Mapped[str] = mapped_column(Text, default="")  # the appeal or escalation note
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ux_review_items_asset_queue_round", "asset_id", "queue", "round", unique=True),
@@ -346,7 +358,7 @@ class ReviewDecisionRow(Base):
     category: Mapped[str] = mapped_column(String(100), default="none")
     # True on the second review of a double-reviewed item when it differs from the first.
     disagreed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AwsAccessKeyRow(Base):
@@ -359,7 +371,9 @@ class AwsAccessKeyRow(Base):
     access_key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     secret: Mapped[str] = mapped_column(String(64))
     api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the key is rotated (0017): the old pair works until then, beside the new one.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SnsTopicRow(Base):
@@ -369,7 +383,7 @@ class SnsTopicRow(Base):
 
     arn: Mapped[str] = mapped_column(String(300), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RekognitionJobRow(Base):
@@ -389,8 +403,8 @@ class RekognitionJobRow(Base):
     sns_topic_arn: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Set once by whichever of the job's completion or this row's insert comes last, so the
     # notification is sent exactly once (see vigil/service/notices/sns.py).
-    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index(
@@ -410,7 +424,7 @@ class IngestDeadLetterRow(Base):
     body: Mapped[str] = mapped_column(Text)
     receive_count: Mapped[int] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # --- hash lists (0016, docs/hashlists.md) --------------------------------------------------
@@ -429,8 +443,8 @@ class HashListRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)  # rejected, approved
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class HashListItemRow(Base):
@@ -447,7 +461,7 @@ class HashListItemRow(Base):
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_asset_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     added_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ux_hash_list_items_list_pdq", "list_id", "pdq", unique=True),
@@ -467,3 +481,17 @@ class HashListStateRow(Base):
 
 
 # --- end hash lists -------------------------------------------------------------------------
+
+
+class ApiKeyEventRow(Base):
+    """Audit of key management (0017): create, revoke, rotate, grant, revoke-grant. Kept apart
+    from audit_events, whose rows must name an asset."""
+
+    __tablename__ = "api_key_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

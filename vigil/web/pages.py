@@ -6,9 +6,10 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.deps import PathInt, VigilDep
+from vigil.api.responses import JpegResponse
 from vigil.errors import InvalidCredentials, TooManySignIns, VigilError
 from vigil.service.review.service import ReviewService
 from vigil.web.preview import preview
@@ -24,7 +25,8 @@ from vigil.web.session import (
     set_session_cookie,
 )
 
-router = APIRouter(prefix="/review", include_in_schema=False)
+# Pages for people, not JSON: HTML (or a redirect), and the few images they show.
+router = APIRouter(prefix="/review", include_in_schema=False, default_response_class=HTMLResponse)
 NO_STORE = {"Cache-Control": "private, no-store"}
 
 
@@ -160,7 +162,7 @@ def item_page(
     )
 
 
-@router.get("/items/{item_id}/preview")
+@router.get("/items/{item_id}/preview", response_class=JpegResponse)
 def blurred(vigil: VigilDep, person: PersonDep, item_id: str, gray: bool = False) -> Response:
     """The blurred preview (the only image a page shows until a reviewer unblurs)."""
     data = _media(vigil, person, item_id)
@@ -171,7 +173,7 @@ def blurred(vigil: VigilDep, person: PersonDep, item_id: str, gray: bool = False
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
 
 
-@router.post("/items/{item_id}/unblur")
+@router.post("/items/{item_id}/unblur", response_class=JpegResponse)
 def unblurred(
     vigil: VigilDep,
     person: PersonDep,
@@ -187,7 +189,7 @@ def unblurred(
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
 
 
-@router.get("/items/{item_id}/media")
+@router.get("/items/{item_id}/media", response_class=Response)  # the video's own type
 def media(vigil: VigilDep, person: PersonDep, item_id: str) -> Response:
     """A video's bytes for the player (videos are blurred in the browser; see docs). Images
     are only ever sent blurred, or unblurred through the logged ``unblur``."""
@@ -195,7 +197,7 @@ def media(vigil: VigilDep, person: PersonDep, item_id: str) -> Response:
     return Response(data, media_type=mime, headers=NO_STORE)
 
 
-@router.get("/items/{item_id}/thumbnails/{index}")
+@router.get("/items/{item_id}/thumbnails/{index}", response_class=JpegResponse)
 def thumbnail(vigil: VigilDep, person: PersonDep, item_id: str, index: PathInt) -> Response:
     item = vigil.review.get(person.reviewer, item_id)
     data = vigil.videos.thumbnail(item["asset_id"], index, person.reviewer.principal)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.deps import VigilDep
+from vigil.api.responses import CsvResponse
 from vigil.service.assets.audit_log import audit_events
 from vigil.service.core.windows import window
 from vigil.service.review.people import PersonRole
@@ -16,7 +17,8 @@ from vigil.service.review.stats import daily_csv, stats
 from vigil.web.render import page
 from vigil.web.session import AdminDep, PersonDep, UsersDep, check_csrf
 
-router = APIRouter(prefix="/review", include_in_schema=False)
+# Pages for people, not JSON: HTML (or a redirect), and the CSV of the dashboard.
+router = APIRouter(prefix="/review", include_in_schema=False, default_response_class=HTMLResponse)
 CHART_SERIES = (
     ("auto_allowed", "#4a9d5b"),
     ("sent_to_review", "#d9a23a"),
@@ -39,7 +41,7 @@ def dashboard(
     )
 
 
-@router.get("/stats.csv")
+@router.get("/stats.csv", response_class=CsvResponse)
 def dashboard_csv(
     vigil: VigilDep, _person: PersonDep, since: str = "", until: str = ""
 ) -> Response:

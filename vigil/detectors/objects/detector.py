@@ -98,7 +98,7 @@ class ObjectsDetector:
         self.threads = threads
         distribution = self.variant.package.replace("_", "-")
         package = f"{distribution}=={package_version(distribution)}"
-        self.version = with_precision(f"{package}+{effnet.RECIPE}+{MAPPING}", precision)
+        self.version = with_precision(f"{package}+{effnet.RECIPE}+{MAPPING}", self.precision)
         self._session: ort.InferenceSession | None = None
 
     def model_path(self) -> Path:

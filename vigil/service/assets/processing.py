@@ -113,7 +113,10 @@ class AssetProcessor:
                 work.append(_Work(job, row, image, choice, chosen))
         if work:
             images, digests = [w.image for w in work], [w.row.sha256 for w in work]
-            found = self.cache.detect(self.engine, images, digests, [w.chosen for w in work])
+            owners = [w.row.owner_key_id for w in work]  # reuse stays within an owner
+            found = self.cache.detect(
+                self.engine, images, digests, [w.chosen for w in work], owners
+            )
             added = self._adapter_detections(work)
             for item, detections in zip(work, found, strict=True):
                 outcomes[item.job.id] = self._settle(

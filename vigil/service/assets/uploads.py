@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from vigil.errors import (
     DatabaseUnavailable,
@@ -44,7 +45,12 @@ from vigil.policy.cloudinary import ModerationPlan, apply_thresholds, parse_mode
 from vigil.policy.context import resolve_context
 from vigil.queue.jobs import Job, JobQueue
 from vigil.queue.worker import Handler, LeaseKeeper, QueueWorker, worker_name
-from vigil.service.access.principal import Principal, Role, require_role
+from vigil.service.access.principal import (
+    Principal,
+    Role,
+    require_role,
+    require_skip_moderation,
+)
 from vigil.service.assets.processing import MODERATE, AssetProcessor
 from vigil.service.assets.rows import asset_status, asset_view, run_steps
 from vigil.service.core.audit import audit_row
@@ -56,7 +62,7 @@ from vigil.service.policies.repository import PolicyRepository
 from vigil.service.video.jobs import MODERATE_VIDEO, VideoProcessor, new_video_row
 from vigil.settings import Settings
 from vigil.storage.blobs import Area, BlobStore
-from vigil.storage.db import Database
+from vigil.storage.db import Database, database_refusal, is_busy
 from vigil.storage.tables import AssetRow, IdempotencyKeyRow
 
 log = logging.getLogger(__name__)
@@ -64,6 +70,7 @@ log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 UNTIL_DECIDED = 24 * 3600.0  # a wait that in practice means "until it is decided"
+INLINE_THREADS = 4  # synchronous uploads whose jobs run in this process at once
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class UploadService:
         self.processor = processor
         self.events = events
         self._keeper: LeaseKeeper | None = None
-        self._inline = ThreadPoolExecutor(max_workers=4, thread_name_prefix="vigil-inline")
+        self._inline = ThreadPoolExecutor(INLINE_THREADS, thread_name_prefix="vigil-inline")
 
     def upload(self, data: bytes, request: UploadRequest, owner: Principal) -> dict[str, Any]:
         """Store and decide an upload in this process, waiting for the decision."""
@@ -170,6 +177,8 @@ class UploadService:
         idempotency_key: str | None,
     ) -> UploadOutcome:
         plan = request.plan
+        if not plan.detects:  # moderation=none, asked for or from a preset (docs/keys.md)
+            require_skip_moderation(owner, self.settings.moderation_none_any_uploader)
         if request.options.notification_url:
             check_literal_target(
                 request.options.notification_url, self.settings.webhook_allow_private
@@ -206,6 +215,8 @@ class UploadService:
             raise
         except OperationalError as exc:
             self.blobs.delete(Area.ORIGINALS, asset_id)
+            if is_busy(exc):  # up but locked: the client should retry soon (Retry-After)
+                raise database_refusal(exc) from exc
             raise DatabaseUnavailable(f"the database could not be reached: {exc.orig}") from exc
         except BaseException:
             self.blobs.delete(Area.ORIGINALS, asset_id)
@@ -282,7 +293,7 @@ class UploadService:
             remembered = session.get(IdempotencyKeyRow, (owner.key_id, key))
             if remembered is None:
                 return None
-            if _aware(remembered.created_at) < datetime.now(UTC) - ttl:
+            if remembered.created_at < datetime.now(UTC) - ttl:
                 session.delete(remembered)  # expired: this request starts afresh
                 return None
             if remembered.request_hash != fingerprint:
@@ -290,7 +301,7 @@ class UploadService:
                     f"Idempotency-Key '{key}' was used for a different upload (another file "
                     "or other options); use a new key for a new upload"
                 )
-            asset = self._view(remembered.asset_id)
+            asset = self._view_in(session, remembered.asset_id)
         return UploadOutcome(asset, finished=asset["status"] != Status.PROCESSING, replayed=True)
 
     # -- writing -----------------------------------------------------------------------------
@@ -395,9 +406,15 @@ class UploadService:
 
     def _view(self, asset_id: str) -> dict[str, Any]:
         with self.db.session() as session:
-            row = session.get(AssetRow, asset_id)
-            assert row is not None
-            return asset_view(row, self.settings.min_confidence)
+            return self._view_in(session, asset_id)
+
+    def _view_in(self, session: Session, asset_id: str) -> dict[str, Any]:
+        # Read in the caller's session, never a second one: a thread that holds a connection
+        # and waits for another deadlocks with its peers once they empty the pool together
+        # (issue 16: retried uploads' replays answered 500 after the pool timeout).
+        row = session.get(AssetRow, asset_id)
+        assert row is not None
+        return asset_view(row, self.settings.min_confidence)
 
     def purge_idempotency_keys(self) -> int:
         cutoff = datetime.now(UTC) - timedelta(hours=self.settings.idempotency_key_hours)
@@ -425,10 +442,6 @@ def _whole(source: BinaryIO) -> bytes:
     data = source.read()
     source.seek(0)
     return data
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _new_row(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vigil.detectors import providers
 from vigil.detectors.adapter import AdapterDetector, Head
 from vigil.detectors.embedding import DEFAULT_BACKBONE, Backbone
 from vigil.errors import AdapterNotFound, InvalidParameter
@@ -61,6 +62,7 @@ def train(
     examples = training.read_manifest(manifest)
     train_at, test_at = training.split(examples, test_split, seed)
     labels = sorted({label for example in examples for label in example.labels})
+    providers.use(settings.execution_providers)  # the backbone runs as it will serve
     model = Backbone(backbone, settings.inference_threads)
     model.load()
     features = training.embed(model, examples, ImageLimits.from_settings(settings))

@@ -11,6 +11,10 @@ detector is ever reused:
   one within ``cache_phash_distance`` bits lends its detections (``-1`` turns this off).
 
 Only detections are reused: the policy always decides afresh on them.
+
+Reuse stays within one owner (the uploading key) unless ``cache_share_across_owners`` is on: a
+reused upload answers much faster than a fresh one, so sharing would tell an uploader whether
+someone else had sent the same image. Each entry and lookup is scoped by ``_scope``.
 """
 
 from __future__ import annotations
@@ -90,29 +94,36 @@ class _Entry:
     coverage: Coverage
     phash: int
     detections: list[Detection]
+    scope: str  # the owner whose upload it was; "" when detections are shared by everyone
+
+
+SHARED = ""  # the scope of every entry when detections are shared across owners
 
 
 class RecentDetections:
-    """A thread-safe LRU of recent detections, found by sha256 or by perceptual hash. An entry
-    lends what it has for the detectors it shares with the request (``Reuse``)."""
+    """A thread-safe LRU of recent detections, found by sha256 or by perceptual hash within a
+    scope (an owner, or ``SHARED``). An entry lends what it has for the detectors it shares
+    with the request (``Reuse``)."""
 
     def __init__(self, size: int, max_distance: int) -> None:
         self.size = size
         self.max_distance = max_distance
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # by sha256
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()  # (scope, sha256)
         self._lock = threading.Lock()
 
-    def find(self, version: str, sha256: str, phash: int) -> list[Detection] | None:
+    def find(
+        self, version: str, sha256: str, phash: int, scope: str = SHARED
+    ) -> list[Detection] | None:
         """Detections of an image that ran exactly ``version``'s detectors, if one is known."""
         wanted = Coverage.of(version)
-        reuse = self.lend(wanted, sha256, phash)
+        reuse = self.lend(wanted, sha256, phash, scope)
         return reuse.detections if reuse is not None and reuse.covered == wanted.names else None
 
-    def lend(self, wanted: Coverage, sha256: str, phash: int) -> Reuse | None:
-        """The same bytes' entry if it shares a detector with ``wanted``, else the most recent
-        near-duplicate that does."""
+    def lend(self, wanted: Coverage, sha256: str, phash: int, scope: str = SHARED) -> Reuse | None:
+        """The same bytes' entry in ``scope`` if it shares a detector with ``wanted``, else the
+        most recent near-duplicate in ``scope`` that does."""
         with self._lock:
-            for key in (sha256, *self._near(phash)):
+            for key in ((scope, sha256), *self._near(phash, scope)):
                 entry = self._entries.get(key)
                 covered = entry.coverage.shared_names(wanted) if entry else frozenset()
                 if entry is not None and covered:
@@ -120,22 +131,31 @@ class RecentDetections:
                     return Reuse.lent(entry.detections, covered)
         return None
 
-    def _near(self, phash: int) -> list[str]:
-        """Entries within ``max_distance`` bits, most recent first (none when turned off)."""
+    def _near(self, phash: int, scope: str) -> list[tuple[str, str]]:
+        """Entries of ``scope`` within ``max_distance`` bits, most recent first (none when
+        turned off)."""
         if self.max_distance < 0:
             return []
         return [
             key
             for key, entry in reversed(self._entries.items())
-            if distance(entry.phash, phash) <= self.max_distance
+            if entry.scope == scope and distance(entry.phash, phash) <= self.max_distance
         ]
 
-    def add(self, version: str, sha256: str, phash: int, detections: list[Detection]) -> None:
+    def add(
+        self,
+        version: str,
+        sha256: str,
+        phash: int,
+        detections: list[Detection],
+        scope: str = SHARED,
+    ) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._entries[sha256] = _Entry(Coverage.of(version), phash, list(detections))
-            self._entries.move_to_end(sha256)
+            key = (scope, sha256)
+            self._entries[key] = _Entry(Coverage.of(version), phash, list(detections), scope)
+            self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
@@ -152,10 +172,15 @@ class DetectionCache:
         enabled: bool = True,
         size: int = 0,
         phash_distance: int = 0,
+        shared: bool = False,
     ) -> None:
         self.enabled = enabled
         self.db = db
         self.recent = RecentDetections(size, phash_distance)
+        self.shared = shared  # VIGIL_CACHE_SHARE_ACROSS_OWNERS
+
+    def _scope(self, owner: str) -> str:
+        return SHARED if self.shared else owner
 
     def detect(
         self,
@@ -163,20 +188,24 @@ class DetectionCache:
         images: Sequence[DecodedImage],
         digests: Sequence[str],
         chosen: Sequence[frozenset[str]] | None = None,
+        owners: Sequence[str] | None = None,
     ) -> list[list[Detection]]:
         """Each image's detections by the detectors ``chosen`` for it (``None``: all); reused
-        only from images whose detectors had the same versions."""
+        only from images whose detectors had the same versions, uploaded by the same one of
+        ``owners`` (each image's uploading key; ``None``: one anonymous owner) unless
+        detections are shared."""
         every = frozenset(d.name for d in engine.detectors)
         picks = list(chosen) if chosen is not None else [every] * len(images)
         if not self.enabled:
             return engine.detect(list(images), chosen=picks)
+        scopes = [self._scope(owner) for owner in (owners or [SHARED] * len(images))]
         versions = [engine.version_of(pick) for pick in picks]
         hashes = [_phash(image) for image in images]
         lent: list[Reuse | None] = [
-            self.recent.lend(Coverage.of(version), digest, phash)
-            for version, digest, phash in zip(versions, digests, hashes, strict=True)
+            self.recent.lend(Coverage.of(version), digest, phash, scope)
+            for version, digest, phash, scope in zip(versions, digests, hashes, scopes, strict=True)
         ]
-        self._fill_from_database(lent, versions, picks, digests)
+        self._fill_from_database(lent, versions, picks, digests, scopes)
         missing = [
             pick - (reuse.covered if reuse else frozenset())
             for pick, reuse in zip(picks, lent, strict=True)
@@ -191,7 +220,9 @@ class DetectionCache:
         found: list[list[Detection]] = []
         for index, reuse in enumerate(lent):
             detections = [*(reuse.detections if reuse else []), *ran.get(index, [])]
-            self.recent.add(versions[index], digests[index], hashes[index], detections)
+            self.recent.add(
+                versions[index], digests[index], hashes[index], detections, scopes[index]
+            )
             found.append(detections)
         return found
 
@@ -201,9 +232,11 @@ class DetectionCache:
         versions: Sequence[str],
         picks: Sequence[frozenset[str]],
         digests: Sequence[str],
+        scopes: Sequence[str],
     ) -> None:
         """Where the LRU lent nothing, or not everything, the decided asset with the same
-        bytes that covers the most of the wanted detectors lends instead (one query)."""
+        bytes (and, unless shared, the same owner) that covers the most of the wanted
+        detectors lends instead (one query)."""
         short = [
             index
             for index, reuse in enumerate(lent)
@@ -211,36 +244,37 @@ class DetectionCache:
         ]
         if self.db is None or not short:
             return
-        stored = self._stored(self.db, {digests[index] for index in short})
+        stored = self._stored(self.db, {(scopes[i], digests[i]) for i in short})
         for index in short:
             wanted = Coverage.of(versions[index])
-            for version, detections in stored.get(digests[index], []):
+            for version, detections in stored.get((scopes[index], digests[index]), []):
                 covered = Coverage.of(version).shared_names(wanted)
                 held = lent[index]
                 if len(covered) > (len(held.covered) if held else 0):
                     lent[index] = Reuse.lent(detections, covered)
 
     def _stored(
-        self, db: Database, digests: set[str]
-    ) -> dict[str, list[tuple[str, list[Detection]]]]:
-        """For each of these sha256s, one decided asset per model version it was decided
-        with: (model version, detections). Only the enabled detectors' detections are lent
-        (``Reuse.lent``), never those of an adapter chosen for that upload."""
-        first = (
-            select(func.min(AssetRow.id))
-            .where(AssetRow.sha256.in_(digests), AssetRow.decided_at.is_not(None))
-            .group_by(AssetRow.sha256, AssetRow.model_version)
-        )
+        self, db: Database, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[str, list[Detection]]]]:
+        """For each of these (scope, sha256)s, one decided asset per model version it was
+        decided with: (model version, detections). Only the enabled detectors' detections are
+        lent (``Reuse.lent``), never those of an adapter chosen for that upload."""
+        digests = {digest for _, digest in wanted}
+        found_in = [AssetRow.sha256.in_(digests), AssetRow.decided_at.is_not(None)]
+        grouping = [AssetRow.sha256, AssetRow.model_version]
+        if not self.shared:
+            found_in.append(AssetRow.owner_key_id.in_({scope for scope, _ in wanted}))
+            grouping.append(AssetRow.owner_key_id)
+        first = select(func.min(AssetRow.id)).where(*found_in).group_by(*grouping)
+        columns = (AssetRow.owner_key_id, AssetRow.sha256, AssetRow.model_version)
         with db.session() as session:
             rows = session.execute(
-                select(AssetRow.sha256, AssetRow.model_version, AssetRow.detections).where(
-                    AssetRow.id.in_(first)
-                )
+                select(*columns, AssetRow.detections).where(AssetRow.id.in_(first))
             ).all()
-        stored: dict[str, list[tuple[str, list[Detection]]]] = {}
-        for digest, version, detections in rows:
+        stored: dict[tuple[str, str], list[tuple[str, list[Detection]]]] = {}
+        for owner, digest, version, detections in rows:
             found = [Detection.from_dict(item) for item in detections]
-            stored.setdefault(digest, []).append((version, found))
+            stored.setdefault((self._scope(owner), digest), []).append((version, found))
         return stored
 
 

@@ -7,6 +7,7 @@ import importlib.metadata
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.detectors import providers
 from vigil.detectors.registry import DetectorSlot, build_one, discover, load_slots
 from vigil.errors import DetectorFailed
 from vigil.service.engine.detector_demand import is_on_demand
@@ -43,7 +44,9 @@ class DetectorInfo:
 
 
 def list_detectors(settings: Settings, *, load: bool = False) -> list[DetectorInfo]:
-    """Every installed detector by name, then enabled names that no plugin provides."""
+    """Every installed detector by name, then enabled names that no plugin provides; built
+    on the settings' providers (versions and precisions as they would serve)."""
+    providers.use(settings.execution_providers)
     entries = discover()
     listed = [describe(entry, settings, load=load) for _, entry in sorted(entries.items())]
     missing = [name for name in settings.detectors if name not in entries]

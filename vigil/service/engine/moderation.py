@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vigil import __version__
+from vigil.detectors import providers
 from vigil.detectors.base import Detection, Detector
 from vigil.detectors.registry import DetectorSlot, load_slots, prepare
 from vigil.errors import DetectorFailed, NotReady, VigilError
@@ -70,6 +72,10 @@ class ModerationEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.limits = ImageLimits.from_settings(settings)
+        # Before any detector is built: each takes its precision from the providers, and a
+        # provider this onnxruntime lacks stops the start here (ProviderUnavailable).
+        providers.use(settings.execution_providers)
+        started = time.perf_counter()
         self.slots: list[DetectorSlot] = prepare(
             settings.detectors,
             settings.inference_threads,
@@ -77,6 +83,7 @@ class ModerationEngine:
             shared={"models_dir": str(settings.resolved_models_dir)},
         )
         self.detectors: list[Detector] = [s.detector for s in self.slots if s.detector]
+        log.debug("engine: built %d detectors in %.3f s", len(self.slots), _since(started))
         self.adapters = Adapters(settings)  # custom adapters, chosen per request
         self.known: KnownContent | None = None  # hash lists, set by the app object
         self._loaded = threading.Event()
@@ -93,16 +100,24 @@ class ModerationEngine:
         """Each detector that could not be built or loaded, with the reason."""
         return {slot.name: slot.error or "" for slot in self.slots if slot.state == "failed"}
 
-    def load(self) -> None:
-        """Load every enabled detector; ``DetectorFailed`` when none of them could be."""
-        load_slots(self.slots)
+    def load(self, policies: Sequence[Policy] = ()) -> None:
+        """Load every enabled detector, or with ``policies`` only those they need (a one-shot
+        command's on-demand detectors the policy never asks for stay unloaded and unused);
+        ``DetectorFailed`` when none of them could be."""
+        started = time.perf_counter()
+        acted = acted_on_any(policies)
+        slots = [
+            s for s in self.slots if not policies or not s.detector or wanted(s.detector, acted)
+        ]
+        load_slots(slots)
         for name, error in self.failures.items():
             log.error("detector %s is left out: %s", name, error)
-        self.detectors = [s.detector for s in self.slots if s.detector and s.state == "loaded"]
+        self.detectors = [s.detector for s in slots if s.detector and s.state == "loaded"]
         if self.slots and not self.detectors:
             reasons = "; ".join(self.failures.values())
             raise DetectorFailed(f"No detector could be loaded: {reasons}")
         self._loaded.set()
+        log.debug("engine: loaded %d detectors in %.3f s", len(self.detectors), _since(started))
 
     @property
     def model_version(self) -> str:
@@ -237,3 +252,7 @@ class ModerationEngine:
             return self.decode(data)
         except VigilError as refusal:
             return refusal
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started

@@ -1,6 +1,10 @@
 """Webhooks: subscriptions per event type, deliveries of events to them and to an asset's
 ``notification_url``, the delivery log, and redelivery.
 
+A subscription's deliveries are signed with its own secret; a notification_url's with the
+uploading key's secret, over the URL too (``v2``, see ``vigil.notify.signing``), so a receiver
+can tell whose upload a delivery is for and that it was meant for its URL.
+
 An event becomes one delivery row per target, written in the transaction that changed the
 asset, and one ``webhook`` job per delivery; the job queue retries failed attempts with
 backoff, and every attempt is logged with its status code or error.
@@ -19,7 +23,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil import __version__
@@ -38,10 +41,12 @@ from vigil.queue.jobs import Job, JobQueue
 from vigil.service.access.principal import Principal, Role, require_role
 from vigil.service.core.enums import parse_enum
 from vigil.service.core.events import EVENT_TYPES
+from vigil.service.core.times import iso
+from vigil.service.notices.signing_secrets import ServerSecret
 from vigil.settings import Settings
 from vigil.storage.db import Database
 from vigil.storage.tables import (
-    InstanceValueRow,
+    AssetRow,
     WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
@@ -50,7 +55,6 @@ from vigil.storage.tables import (
 log = logging.getLogger(__name__)
 
 JOB_KIND = "webhook"
-SECRET_NAME = "webhook_secret"
 MAX_PAGE = 200
 MAX_DESCRIPTION = 500
 UNSAFE_TARGET = "unsafe_target"  # the failure reason of a target the SSRF check refused
@@ -74,6 +78,7 @@ class _Request:
     event_type: str
     body: bytes
     secret: str
+    signed_url: str | None  # under the signature (v2): notification_url deliveries
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class WebhookService:
         self.db = db
         self.queue = queue
         self.settings = settings
-        self._instance_secret: str | None = None
+        self.server_secret = ServerSecret(db, settings)
 
     # -- subscriptions -----------------------------------------------------------------------
 
@@ -135,37 +140,15 @@ class WebhookService:
         return {"deleted": webhook_id}
 
     def secret(self, who: Principal) -> dict[str, str]:
-        """The instance secret that signs deliveries to per-upload notification_urls."""
+        """The server secret each key's notification_url signing secret derives from (and,
+        under VIGIL_WEBHOOK_SHARED_NOTIFICATION_SECRET, the one that signs them all)."""
         require_role(who, Role.ADMIN)
-        source = "setting" if self.settings.webhook_secret else "generated"
-        return {"secret": self.instance_secret(), "source": source}
+        return {"secret": self.instance_secret(), "source": self.server_secret.source}
 
     def instance_secret(self) -> str:
         """VIGIL_WEBHOOK_SECRET, or the one generated on first use and kept in the database,
         so every process of this instance signs with the same secret."""
-        if self.settings.webhook_secret:
-            return self.settings.webhook_secret
-        if self._instance_secret is None:
-            self._instance_secret = self._stored_secret() or self._store_secret(new_secret())
-        return self._instance_secret
-
-    def _stored_secret(self) -> str | None:
-        with self.db.session() as session:
-            row = session.get(InstanceValueRow, SECRET_NAME)
-            return row.value if row else None
-
-    def _store_secret(self, secret: str) -> str:
-        try:
-            with self.db.session() as session:
-                session.add(
-                    InstanceValueRow(name=SECRET_NAME, value=secret, created_at=datetime.now(UTC))
-                )
-            return secret
-        except IntegrityError:
-            # Another process stored one first: use that, or the two would sign differently.
-            stored = self._stored_secret()
-            assert stored is not None
-            return stored
+        return self.server_secret.value()
 
     # -- events ------------------------------------------------------------------------------
 
@@ -276,16 +259,37 @@ class WebhookService:
             if row is None:
                 log.warning("webhook delivery %s no longer exists; nothing sent", delivery_id)
                 return None
-            secret: str | None = None
             if row.subscription_id is not None:
                 subscription = session.get(WebhookSubscriptionRow, row.subscription_id)
                 if subscription is None or not subscription.active:
                     _settle(row, DeliveryStatus.FAILED, "the subscription was removed; not sent")
                     return None
-                secret = subscription.secret
+                return _Request(
+                    delivery_id,
+                    row.url,
+                    row.event_type,
+                    _body(row.payload),
+                    subscription.secret,
+                    None,
+                )
+            owner = _owner_key(session, row)
+            if owner is None and not self.settings.webhook_shared_notification_secret:
+                _settle(row, DeliveryStatus.FAILED, "the asset no longer exists; not sent")
+                return None
             url, event_type, body = row.url, row.event_type, _body(row.payload)
-        # Looked up after the session ends: generating it on first use writes to the database.
-        return _Request(delivery_id, url, event_type, body, secret or self.instance_secret())
+        # Derived after the session ends: generating the server secret on first use writes
+        # to the database.
+        return self._notification_request(delivery_id, url, event_type, body, owner)
+
+    def _notification_request(
+        self, delivery_id: str, url: str, event_type: str, body: bytes, owner: str | None
+    ) -> _Request:
+        """A notification_url delivery: signed with the uploading key's secret over the URL,
+        or, under the old shared-secret setting, with the server secret alone (v1)."""
+        if self.settings.webhook_shared_notification_secret or owner is None:
+            return _Request(delivery_id, url, event_type, body, self.instance_secret(), None)
+        secret = self.server_secret.for_key(owner)
+        return _Request(delivery_id, url, event_type, body, secret, url)
 
     def _attempt(self, request: _Request) -> _Outcome:
         """One POST; the network is used outside any database transaction."""
@@ -349,6 +353,14 @@ def _active_subscriptions() -> Select[WebhookSubscriptionRow]:
     )
 
 
+def _owner_key(session: Session, row: WebhookDeliveryRow) -> str | None:
+    """The key that uploaded the delivery's asset: the delivery stores only the event, whose
+    asset names no owner (the event body is the asset as its uploader sees it)."""
+    asset_id = row.payload.get("data", {}).get("asset", {}).get("id")
+    asset = session.get(AssetRow, str(asset_id)) if asset_id else None
+    return asset.owner_key_id if asset is not None else None
+
+
 def _delivery(session: Session, delivery_id: str) -> WebhookDeliveryRow:
     row = session.get(WebhookDeliveryRow, delivery_id)
     if row is None:
@@ -400,7 +412,7 @@ def _headers(request: _Request) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "Vigil-Event": request.event_type,
         "Vigil-Delivery": request.delivery_id,
-        SIGNATURE_HEADER: sign(request.secret, int(time.time()), request.body),
+        SIGNATURE_HEADER: sign(request.secret, int(time.time()), request.body, request.signed_url),
     }
 
 
@@ -420,11 +432,6 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
-def _iso(moment: datetime) -> str:
-    # SQLite returns naive datetimes; everything vigil stores is UTC.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
 def _subscription_view(row: WebhookSubscriptionRow) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -433,7 +440,7 @@ def _subscription_view(row: WebhookSubscriptionRow) -> dict[str, Any]:
         "description": row.description,
         "active": row.active,
         "created_by": row.created_by,
-        "created_at": _iso(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -448,14 +455,14 @@ def _delivery_view(row: WebhookDeliveryRow) -> dict[str, Any]:
         "attempt_count": row.attempts,
         "last_status_code": row.last_status_code,
         "last_error": row.last_error,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
 def _attempt_view(row: WebhookAttemptRow) -> dict[str, Any]:
     return {
-        "at": _iso(row.at),
+        "at": iso(row.at),
         "status_code": row.status_code,
         "error": row.error,
         "duration_ms": row.duration_ms,

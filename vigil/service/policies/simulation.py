@@ -22,6 +22,7 @@ from vigil.policy.loader import parse_policy
 from vigil.policy.model import Action, Policy
 from vigil.policy.replay import Replay, StoredContext, direct_scores
 from vigil.service.core.status import Mode, Status
+from vigil.service.core.times import iso, utc
 from vigil.service.policies.repository import PolicyRepository
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow
@@ -55,7 +56,7 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
         raise InvalidParameter(
             f"since '{text}' is neither a span like 12h, 30d or 2w nor an ISO 8601 date"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc(moment)
 
 
 # -- reading stored assets --------------------------------------------------------------------
@@ -69,12 +70,6 @@ class StoredAsset:
     context: StoredContext
 
 
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive one is taken to be UTC already."""
-    # SQLite keeps naive UTC datetimes: compare and return in UTC.
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def stored_assets(db: Database, since: datetime | None) -> Iterator[StoredAsset]:
     """Moderated assets with detections, streamed in chunks, only the columns replay needs:
     of the decision, only its context (decoding whole decisions took half the time)."""
@@ -86,13 +81,13 @@ def stored_assets(db: Database, since: datetime | None) -> Iterator[StoredAsset]
         AssetRow.created_at,
     ).where(AssetRow.moderation_mode.in_(MODERATED))
     if since is not None:
-        query = query.where(AssetRow.created_at >= as_utc(since))
+        query = query.where(AssetRow.created_at >= since)
     # A Core connection, not a session: plain rows, no ORM loading machinery per row.
     with db.engine.connect() as connection:
         rows = connection.execution_options(yield_per=CHUNK).execute(query)
         for asset_id, sha256, detections, stored, created_at in rows:
             if detections:
-                context = StoredContext.read(stored, as_utc(created_at))
+                context = StoredContext.read(stored, created_at)
                 yield StoredAsset(asset_id, sha256, direct_scores(detections), context)
 
 
@@ -105,7 +100,7 @@ def final_decisions(db: Database, since: datetime | None) -> dict[str, str]:
         .order_by(AuditEventRow.id)
     )
     if since is not None:
-        query = query.where(AssetRow.created_at >= as_utc(since))
+        query = query.where(AssetRow.created_at >= since)
     with db.session() as session:
         latest = {asset: status for asset, status in session.execute(query)}  # latest wins
     return {asset: status for asset, status in latest.items() if status in FINAL}
@@ -185,7 +180,7 @@ class SimulationReport:
         return {
             "candidate": {"name": self.candidate[0], "version": self.candidate[1]},
             "active": {"name": self.active[0], "version": self.active[1]},
-            "since": None if self.since is None else as_utc(self.since).isoformat(),
+            "since": None if self.since is None else iso(self.since),
             "total": self.total,
             "candidate_actions": _shares(self.candidate_actions, self.total),
             "active_actions": _shares(self.active_actions, self.total),

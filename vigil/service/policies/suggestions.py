@@ -14,7 +14,8 @@ from vigil import taxonomy
 from vigil.errors import InvalidParameter
 from vigil.policy.replay import direct_scores
 from vigil.service.core.status import Status
-from vigil.service.policies.simulation import FINAL, MODERATED, as_utc
+from vigil.service.core.times import iso
+from vigil.service.policies.simulation import FINAL, MODERATED
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, AuditEventRow
 
@@ -147,7 +148,7 @@ def _decided(db: Database, since: datetime | None) -> Iterator[tuple[dict[str, f
         .order_by(AuditEventRow.id)
     )
     if since is not None:
-        query = query.where(AssetRow.created_at >= as_utc(since))
+        query = query.where(AssetRow.created_at >= since)
     latest: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     with db.session() as session:
         for asset_id, status, detections in session.execute(query):
@@ -203,7 +204,7 @@ def suggestions_view(
     return {
         "target_precision": target_precision,
         "target_recall": target_recall,
-        "since": None if since is None else as_utc(since).isoformat(),
+        "since": None if since is None else iso(since),
         "min_decisions": MIN_DECISIONS,
         "suggestions": [suggestion.to_dict() for suggestion in found],
     }

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import ClaimNotHeld, InvalidParameter, ReviewItemClosed, ReviewItemNotFound
 from vigil.service.core.status import Status
-from vigil.service.core.times import utc
 from vigil.service.review.rows import SUPERSEDED, ItemState, Queue, asset_category
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
@@ -50,7 +49,7 @@ def sync(db: Database, double_categories: list[str]) -> int:
 
 def _open_derived(db: Database, row: AssetRow, double_categories: list[str]) -> bool:
     queue = Queue.QA if (row.decision or {}).get("qa_sample") else Queue.FIRST_PASS
-    item = new_item(row.id, queue, 0, utc(row.updated_at))
+    item = new_item(row.id, queue, 0, row.updated_at)
     if queue is Queue.FIRST_PASS and asset_category(row) in double_categories:
         item.reviews_needed = 2
     try:

@@ -65,6 +65,39 @@ def asset_category(row: AssetRow) -> str:
     return taxonomy.top_level(label) if label and taxonomy.is_label(label) else "none"
 
 
+# The default reject reasons (VIGIL_REVIEW_REJECT_REASONS) that name a category, and the
+# top-level category each names; "spam" and "other" name none.
+REASON_CATEGORIES = {
+    "nudity": "Explicit",
+    "sexual content": "Explicit",
+    "violence": "Violence",
+    "gore": "Violence",
+    "hate symbol": "Hate Symbols",
+    "drugs": "Drugs & Tobacco",
+}
+# Operators may name reasons after taxonomy labels ("Weapons", "Hate Symbols"), in any case.
+_LABEL_BY_FOLDED = {name.casefold(): name for name in (*taxonomy.LABELS, *taxonomy.VIGIL_LABELS)}
+
+
+def reason_category(reason: str) -> str | None:
+    """The top-level category a reject reason names, if it names one."""
+    folded = reason.strip().casefold()
+    if folded in REASON_CATEGORIES:
+        return REASON_CATEGORIES[folded]
+    label = _LABEL_BY_FOLDED.get(folded)
+    return taxonomy.top_level(label) if label else None
+
+
+def decision_category(verdict: str, reason: str, fallback: str) -> str:
+    """The category a person's decision counts under: a rejection under the category its
+    reason names, since that is what the person judged (not the asset's top label, which may
+    be a weak one); otherwise (an approval, or a reason such as "spam") under ``fallback``,
+    the asset's category (``asset_category``: the label that sent it to review, else its top
+    label)."""
+    named = reason_category(reason) if verdict == Verdict.REJECT else None
+    return named or fallback
+
+
 def boxes(row: AssetRow, min_confidence: float) -> list[dict[str, Any]]:
     """Detections with regions, for drawing on the preview."""
     return [

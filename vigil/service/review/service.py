@@ -22,7 +22,7 @@ from vigil.service.assets.service import AssetService
 from vigil.service.core.audit import audit_row
 from vigil.service.core.enums import parse_enum
 from vigil.service.core.status import Status
-from vigil.service.core.times import utc
+from vigil.service.core.times import iso
 from vigil.service.review.items import (
     claimable,
     decisions,
@@ -43,6 +43,7 @@ from vigil.service.review.rows import (
     asset_category,
     audit_reason,
     boxes,
+    decision_category,
     evidence_labels,
     evidence_segments,
     item_view,
@@ -109,8 +110,8 @@ class ReviewService:
                 {
                     "queue": queue.value,
                     "size": size,
-                    "oldest_created_at": utc(oldest).isoformat() if oldest else None,
-                    "oldest_age_seconds": (now - utc(oldest)).total_seconds() if oldest else None,
+                    "oldest_created_at": iso(oldest) if oldest else None,
+                    "oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
                     "allowed": who.at_least(QUEUE_ROLE[queue]),
                 }
             )
@@ -367,7 +368,7 @@ class ReviewService:
             reason=reason,
             note=note,
             machine_action=machine_action(asset.decision),
-            category=asset_category(asset),
+            category=decision_category(verdict, reason, asset_category(asset)),
             disagreed=disagreed,
             created_at=datetime.now(UTC),
         )

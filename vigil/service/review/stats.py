@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.service.core.times import utc
 from vigil.service.core.windows import Window
-from vigil.service.review.rows import Verdict
+from vigil.service.review.rows import Verdict, decision_category
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
 
@@ -52,9 +51,7 @@ def _machine(db: Database, span: Window) -> list[tuple[date, str]]:
                 AssetRow.decision.is_not(None),
             )
         ).all()
-    return [
-        (utc(created).date(), str(decision["action"])) for created, decision in rows if decision
-    ]
+    return [(created.date(), str(decision["action"])) for created, decision in rows if decision]
 
 
 def _shares(machine: list[tuple[date, str]]) -> dict[str, Any]:
@@ -85,7 +82,7 @@ def _decision_times(db: Database, span: Window) -> dict[str, Any]:
                 ReviewItemRow.decided_at < span.end,
             )
         ).all()
-    seconds = [(utc(done) - utc(opened)).total_seconds() for opened, done in rows if done]
+    seconds = [(done - opened).total_seconds() for opened, done in rows if done]
     return {
         "decisions_timed": len(seconds),
         "mean_seconds_to_decision": round(statistics.fmean(seconds), 3) if seconds else None,
@@ -139,10 +136,12 @@ def _final_decisions(db: Database, span: Window) -> list[ReviewDecisionRow]:
 
 def _error_rates(decisions: list[ReviewDecisionRow]) -> list[dict[str, Any]]:
     """Per category: the machine's blocks people approved (false positives) and its allows
-    people rejected (false negatives), each over the machine's decisions people checked."""
+    people rejected (false negatives), each over the machine's decisions people checked. A
+    decision counts under the category it was made for (``decision_category``)."""
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for row in decisions:
-        counts = table[row.category]
+        # Also right for decisions stored before a rejection counted under its reason.
+        counts = table[decision_category(row.decision, row.reason, row.category)]
         if row.machine_action == "block":
             counts["blocked_checked"] += 1
             counts["false_positives"] += row.decision == Verdict.APPROVE
@@ -181,7 +180,7 @@ def _daily(span: Window, machine: list[tuple[date, str]], db: Database) -> list[
                 ReviewDecisionRow.created_at < span.end,
             )
         ).all()
-    people = Counter(utc(moment).date() for moment in decided)
+    people = Counter(moment.date() for moment in decided)
     by_day: dict[date, Counter[str]] = defaultdict(Counter)
     for day, action in machine:
         by_day[day][action] += 1

@@ -9,16 +9,15 @@ that can't be read fails its job with a message (``JobStatus: FAILED``), never t
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from vigil.errors import CorruptVideo, VigilError
+from vigil.media.video import VideoInput
 from vigil.media.video_formats import VideoKind
 from vigil.media.video_open import open_video
 from vigil.queue.jobs import Job
@@ -67,13 +66,13 @@ class VideoProcessor:
         if row is None or row.status != Status.PROCESSING:
             return  # decided by an earlier delivery
         kind = VideoKind(row.format, row.mime)
-        started = time.monotonic()  # the budget counts the copy out of the blob store too
-        with tempfile.TemporaryDirectory(prefix="vigil-video-") as folder:
-            path = Path(folder) / "video"
-            path.write_bytes(self.blobs.get(Area(row.storage_area), row.id))
+        started = time.monotonic()  # the budget counts reading from the blob store too
+        # Decoded where it lies (a local file) or through ranged reads (S3): never copied
+        # whole to disk or memory first, so a worker's footprint does not grow with the video.
+        with self.blobs.open_for_read(Area(row.storage_area), row.id) as source:
             try:
                 choice = self.processor.policy_choice(row, job.payload)
-                report = self._analyze(path, kind, row, choice, started)
+                report = self._analyze(source, kind, row, choice, started)
             except VigilError as refusal:
                 self.processor.fail(row, refusal, also=self._failed(row, refusal))
                 return
@@ -91,7 +90,7 @@ class VideoProcessor:
             self.processor.fail(row, refusal, also=self._failed(row, refusal))
 
     def _analyze(
-        self, path: Path, kind: VideoKind, row: AssetRow, choice: PolicyChoice, started: float
+        self, path: VideoInput, kind: VideoKind, row: AssetRow, choice: PolicyChoice, started: float
     ) -> VideoReport:
         source = open_video(path, kind, self.settings)
         deadline = Deadline(self._budget(source.metadata.duration_ms), started)
