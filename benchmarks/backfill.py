@@ -31,8 +31,9 @@ from skimage import data
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
+from tests.conftest import S3_TEST_ENV
 from tests.images import encode
-from tests.servers import S3_TEST_ENV, S3Server
+from tests.servers import S3Server
 from vigil.app import build, prepare_database
 from vigil.service.backfill.runner import Executor
 from vigil.service.backfill.scan import ScanPlan

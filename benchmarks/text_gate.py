@@ -108,8 +108,12 @@ def photo(name: str) -> Image.Image:
     return Image.fromarray(pixels).convert("RGB")
 
 
+# The widths of generated images (--widths).
+WIDTHS = [360, 2000]
+
+
 def resized(image: Image.Image, rng: random.Random) -> Image.Image:
-    width = rng.randint(360, 2000)
+    width = rng.randint(*WIDTHS)
     height = max(200, round(image.height * width / image.width * rng.uniform(0.8, 1.2)))
     return image.resize((width, height), Image.Resampling.BICUBIC)
 
@@ -132,7 +136,8 @@ def background(rng: random.Random) -> Image.Image:
     kind = rng.random()
     if kind < 0.6:
         return resized(photo(rng.choice(BACKGROUND_PHOTOS)), rng)
-    width, height = rng.randint(400, 2000), rng.randint(300, 1500)
+    width = rng.randint(max(400, WIDTHS[0]), WIDTHS[1])
+    height = rng.randint(300, max(300, WIDTHS[1] * 3 // 4))
     if kind < 0.8:
         return gradient(width, height, rng)
     return Image.new("RGB", (width, height), tuple(rng.randint(0, 255) for _ in range(3)))
@@ -362,13 +367,19 @@ def main() -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION)
     parser.add_argument("--gate-side", type=int, default=TextOptions.gate_side)
     parser.add_argument("--gate-scale", type=float, default=TextOptions.gate_scale)
+    parser.add_argument(
+        "--gate-enlarge", action=argparse.BooleanOptionalAction, default=TextOptions.gate_enlarge
+    )
+    parser.add_argument("--widths", default="360,2000", help="generated images' widths: MIN,MAX")
     args = parser.parse_args()
+    WIDTHS[:] = [int(part) for part in args.widths.split(",")]
     items = samples(args.text, args.plain, args.seed)
     detector = TextDetector(
         threads=args.threads,
         precision=args.precision,
         gate_side=args.gate_side,
         gate_scale=args.gate_scale,
+        gate_enlarge=args.gate_enlarge,
     )
     detector.load()
     with_terms = sum(bool(s.label) for s in items)

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from sqlalchemy import select
 
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg, encode
+from vigil.storage.db import Database
+from vigil.storage.tables import AssetRow, AuditEventRow
 
 GARBAGE = b"\x00\x01garbage, not an image\xff" * 8
 # Blocks on Graphic Violence only: open_nsfw alone never trips it; once the graphic detector
@@ -73,3 +76,53 @@ def decisions(report: dict[str, dict[str, Any]]) -> dict[str, Any]:
         else line["error"]["code"]
         for name, line in report.items()
     }
+
+
+def stored(root: Path) -> dict[str, dict[str, Any]]:
+    """Each stored asset's status, model version, labels, action and storage area."""
+    db = Database(f"sqlite:///{root / 'data' / 'vigil.db'}")
+    with db.session() as session:
+        rows = session.scalars(select(AssetRow))
+        found = {
+            row.id: {
+                "status": row.status,
+                "model_version": row.model_version,
+                "labels": {label["Name"] for label in row.labels},
+                "action": (row.decision or {}).get("action"),
+                "area": row.storage_area,
+            }
+            for row in rows
+        }
+    db.dispose()
+    return found
+
+
+def audit(root: Path, action: str) -> list[AuditEventRow]:
+    """The audit events of ``action`` in the data directory under ``root``."""
+    db = Database(f"sqlite:///{root / 'data' / 'vigil.db'}")
+    with db.session() as session:
+        events = list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+        session.expunge_all()
+    db.dispose()
+    return events
+
+
+def check_rescanned(root: Path, before: dict[str, dict[str, Any]]) -> list[AuditEventRow]:
+    """Every asset blocked by the new detector's label, versioned, with the audit saying why."""
+    after = stored(root)
+    assert set(after) == set(before) and len(after) == 3
+    for asset_id, now in after.items():
+        assert (
+            "graphic@" in now["model_version"]
+            and "graphic@" not in before[asset_id]["model_version"]
+        )
+        assert (
+            "Graphic Violence" in now["labels"]
+            and "Graphic Violence" not in before[asset_id]["labels"]
+        )
+        assert (now["status"], now["action"], now["area"]) == ("rejected", "block", "quarantine")
+    events = audit(root, "rescanned")
+    assert {event.asset_id for event in events} == set(after)
+    assert all(event.reason.startswith("rescan: detectors nsfw,graphic (") for event in events)
+    assert all((event.from_status, event.to_status) == ("approved", "rejected") for event in events)
+    return events

@@ -62,6 +62,35 @@ def lists_vigil(tmp_path: Path, nsfw_engine: ModerationEngine, policy_dir: Path)
         yield vigil
 
 
+@pytest.fixture
+def stack_settings() -> dict[str, Any]:
+    """Settings ``stack`` runs with besides the defaults; a test module overrides this fixture
+    (``database_url``, ``min_confidence``, ...)."""
+    return {}
+
+
+@pytest.fixture
+def stack_engine(engine: ModerationEngine) -> ModerationEngine:
+    """The loaded detectors ``stack`` shares; a test module overrides this fixture."""
+    return engine
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, stack_engine: ModerationEngine, policy_dir: Path, stack_settings: dict[str, Any]
+) -> Iterator[Vigil]:
+    """A vigil for one test with the module's ``stack_settings`` and ``stack_engine``."""
+    with running_vigil(tmp_path, stack_engine, policy_dir, **stack_settings) as running:
+        yield running
+
+
+@pytest.fixture
+def api(stack: Vigil) -> Iterator[TestClient]:
+    """The HTTP API of ``stack``, its queue left to the test (``tests.queue_helpers.drain``)."""
+    with TestClient(create_app(stack, run_worker=False)) as test_client:
+        yield test_client
+
+
 @contextmanager
 def running_vigil(
     tmp_path: Path, engine: ModerationEngine, policy_dir: Path, **settings: Any

@@ -3,6 +3,9 @@ Shared by the hash-list tests and benchmarks/hashlists.py."""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 from PIL import Image, ImageDraw
 
 
@@ -22,3 +25,12 @@ def screenshot(image: Image.Image) -> Image.Image:
     ImageDraw.Draw(out).rectangle((0, 0, image.width, image.height // 16), fill=(40, 40, 40))
     out.paste(inner, ((image.width - inner.width) // 2, image.height // 8))
     return out
+
+
+def copy_of(pixels: Any, scale: float = 0.5, quality: int = 40) -> bytes:
+    """A smaller, lossier JPEG of ``pixels``: a repost as platforms recompress it."""
+    image = Image.fromarray(pixels)
+    image = image.resize((int(image.width * scale), int(image.height * scale)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()

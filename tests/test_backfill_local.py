@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select
 
 from tests.backfill_library import (
+    audit,
+    check_rescanned,
     decisions,
     fill_bucket,
     fill_folder,
     library,
     policy_dir,
     read_report,
+    stored,
 )
 from tests.cli_runner import run
-from vigil.storage.db import Database
-from vigil.storage.tables import AssetRow, AuditEventRow
 
 NSFW_ONLY = {"VIGIL_DETECTORS": "nsfw"}
 
@@ -80,50 +78,3 @@ def test_record_then_rescan_with_a_new_detector_updates_assets_once(tmp_path: Pa
     assert again.returncode == 0, again.stderr
     assert '"skipped": 3' in again.stdout  # a rerun is a no-op
     assert stored(tmp_path) == first and len(audit(tmp_path, "rescanned")) == 3
-
-
-def stored(root: Path) -> dict[str, dict[str, Any]]:
-    db = Database(f"sqlite:///{root / 'data' / 'vigil.db'}")
-    with db.session() as session:
-        rows = session.scalars(select(AssetRow))
-        found = {
-            row.id: {
-                "status": row.status,
-                "model_version": row.model_version,
-                "labels": {label["Name"] for label in row.labels},
-                "action": (row.decision or {}).get("action"),
-                "area": row.storage_area,
-            }
-            for row in rows
-        }
-    db.dispose()
-    return found
-
-
-def audit(root: Path, action: str) -> list[AuditEventRow]:
-    db = Database(f"sqlite:///{root / 'data' / 'vigil.db'}")
-    with db.session() as session:
-        events = list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
-        session.expunge_all()
-    db.dispose()
-    return events
-
-
-def check_rescanned(root: Path, before: dict[str, dict[str, Any]]) -> None:
-    """Every asset blocked by the new detector's label, versioned, with the audit saying why."""
-    after = stored(root)
-    assert set(after) == set(before) and len(after) == 3
-    for asset_id, now in after.items():
-        assert (
-            "graphic@" in now["model_version"]
-            and "graphic@" not in before[asset_id]["model_version"]
-        )
-        assert (
-            "Graphic Violence" in now["labels"]
-            and "Graphic Violence" not in before[asset_id]["labels"]
-        )
-        assert (now["status"], now["action"], now["area"]) == ("rejected", "block", "quarantine")
-    events = audit(root, "rescanned")
-    assert {event.asset_id for event in events} == set(after)
-    assert all(event.reason.startswith("rescan: detectors nsfw,graphic (") for event in events)
-    assert all((event.from_status, event.to_status) == ("approved", "rejected") for event in events)

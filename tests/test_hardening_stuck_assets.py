@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
@@ -28,18 +28,9 @@ FINAL = {"approved", "rejected", "review", "pending", "failed"}
 
 
 @pytest.fixture
-def stack(tmp_path: Path, engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
+def stack_settings() -> dict[str, Any]:
     # Two attempts with no backoff: the last attempt comes at once.
-    with running_vigil(
-        tmp_path, engine, policy_dir, job_max_attempts=2, job_backoff_seconds=0
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-def api(stack: Vigil) -> Iterator[TestClient]:
-    with TestClient(create_app(stack, run_worker=False)) as client:
-        yield client
+    return {"job_max_attempts": 2, "job_backoff_seconds": 0}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage import data
 
 from tests.images import encode
-from tests.test_hashlists_pipeline import copy_of
+from tests.reposts import copy_of
 from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.service.access.keys import authenticate, create_key

@@ -3,7 +3,6 @@ detector. A person's reject blocks copies; an approval exempts the overturned ca
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from skimage import data
 
 from tests.conftest import running_vigil
 from tests.images import encode
-from tests.reposts import captioned
+from tests.reposts import captioned, copy_of
 from tests.videos import encode_clip, scene_frames, write
 from vigil.app import Vigil
 from vigil.detectors.base import Detection
@@ -43,14 +42,6 @@ def people(vigil: Vigil) -> tuple[Principal, Principal]:
 def upload(vigil: Vigil, who: Principal, data: bytes, policy: str | None = None) -> dict[str, Any]:
     options = UploadOptions(policy=policy)
     return vigil.uploads.upload(data, UploadRequest("photo.jpg", options), who)
-
-
-def copy_of(pixels: Any, scale: float = 0.5, quality: int = 40) -> bytes:
-    image = Image.fromarray(pixels)
-    image = image.resize((int(image.width * scale), int(image.height * scale)))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality)
-    return out.getvalue()
 
 
 def test_a_rejected_image_blocks_its_copies(lists_vigil: Vigil) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.api.test_assets import upload
+from tests.api_helpers import upload
 from tests.archived_assets import days_ago, row, set_row
 from tests.conftest import Keys, grant_skip_moderation
 from tests.images import coffee_jpeg

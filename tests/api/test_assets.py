@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from httpx import Response
 
+from tests.api_helpers import error_code, upload
 from tests.conftest import Keys, grant_skip_moderation
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
 from vigil.app import Vigil
 from vigil.storage.blobs import Area
-
-
-def upload(
-    client: TestClient, keys: Keys, data: bytes, role: str = "uploader", **form: str
-) -> Response:
-    return client.post(
-        "/v1/assets", headers=keys.auth(role), files={"file": ("photo.jpg", data)}, data=form
-    )
-
-
-def error_code(response: Response) -> str:
-    code: str = response.json()["error"]["code"]
-    return code
 
 
 def test_health_and_readiness(client: TestClient) -> None:

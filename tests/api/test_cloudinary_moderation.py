@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
 
-from tests.api.test_assets import error_code, upload
+from tests.api_helpers import error_code, upload
 from tests.conftest import Keys, grant_skip_moderation
 from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
 from vigil.app import Vigil

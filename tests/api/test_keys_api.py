@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,15 +29,13 @@ from vigil.storage.tables import ApiKeyRow, AssetRow, AwsAccessKeyRow
 
 
 @pytest.fixture
-def stack(tmp_path: Path, nsfw_engine: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
-    with running_vigil(tmp_path, nsfw_engine, policy_dir) as running:
-        yield running
+def stack_engine(nsfw_engine: ModerationEngine) -> ModerationEngine:
+    return nsfw_engine
 
 
 @pytest.fixture
-def http(stack: Vigil) -> Iterator[TestClient]:
-    with TestClient(create_app(stack, run_worker=False)) as client:
-        yield client
+def http(api: TestClient) -> TestClient:
+    return api
 
 
 @pytest.fixture

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_upload_pipeline import drain
-from tests.conftest import role_headers, running_vigil
+from tests.conftest import role_headers
 from tests.images import encode
-from tests.smtp import smtp_server
+from tests.queue_helpers import drain
+from tests.smtp import SmtpServer, smtp_server
 from tests.videos import photo
 from tests.webhook_receiver import Receiver
 from vigil.api.app import create_app
@@ -35,24 +36,23 @@ def unfused(policy_dir: Path) -> ModerationEngine:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, unfused: ModerationEngine, policy_dir: Path) -> Iterator[Vigil]:
-    with (
-        smtp_server() as smtp,
-        running_vigil(
-            tmp_path,
-            unfused,
-            policy_dir,
-            webhook_allow_private=True,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-        ) as running,
-    ):
-        running.smtp = smtp  # type: ignore[attr-defined]
-        yield running
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def stack_settings(smtp: SmtpServer) -> dict[str, Any]:
+    return {"webhook_allow_private": True, "smtp_host": "127.0.0.1", "smtp_port": smtp.port}
+
+
+@pytest.fixture
+def stack_engine(unfused: ModerationEngine) -> ModerationEngine:
+    return unfused
 
 
 def test_an_upload_notifies_its_url_and_the_subscribers_and_alerts_by_email(
-    stack: Vigil,
+    stack: Vigil, smtp: SmtpServer
 ) -> None:
     auth = role_headers(stack, Role.ADMIN, Role.UPLOADER)
     with (
@@ -92,5 +92,5 @@ def test_an_upload_notifies_its_url_and_the_subscribers_and_alerts_by_email(
         assert event["type"] == "asset.rejected"
         assert event["data"]["asset"]["id"] == response.json()["id"]
         assert verify(secret, request.headers["Vigil-Signature"], request.body, url=url)
-    (mail,) = stack.smtp.received  # type: ignore[attr-defined]
+    (mail,) = smtp.received
     assert "beach.jpg" in mail.subject

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Keys, running_vigil
+from tests.conftest import Keys
 from tests.images import astronaut_jpeg, coffee_jpeg
-from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
@@ -29,18 +26,13 @@ CANDIDATE = "name: block-all\ncategories:\n  Explicit: {review: 0}\n"
 
 
 @pytest.fixture
-def stack(
-    tmp_path: Path, database_url: str, nsfw_engine: ModerationEngine, policy_dir: Path
-) -> Iterator[Vigil]:
-    chosen = {"database_url": database_url, "webhook_allow_private": True}
-    with running_vigil(tmp_path, nsfw_engine, policy_dir, **chosen) as running:
-        yield running
+def stack_settings(database_url: str) -> dict[str, Any]:
+    return {"database_url": database_url, "webhook_allow_private": True}
 
 
 @pytest.fixture
-def api(stack: Vigil) -> Iterator[TestClient]:
-    with TestClient(create_app(stack, run_worker=False)) as test_client:
-        yield test_client
+def stack_engine(nsfw_engine: ModerationEngine) -> ModerationEngine:
+    return nsfw_engine
 
 
 @pytest.fixture

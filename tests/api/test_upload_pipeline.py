@@ -5,40 +5,28 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from tests.conftest import role_headers, running_vigil
+from tests.conftest import role_headers
 from tests.hostile import truncated_jpeg
 from tests.images import astronaut_jpeg, coffee_jpeg
 from tests.queue_helpers import drain
-from vigil.api.app import create_app
 from vigil.app import Vigil
 from vigil.queue.jobs import JobState
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
-from vigil.service.engine.moderation import ModerationEngine
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow, AuditEventRow, JobRow
 
 
 @pytest.fixture
-def stack(
-    tmp_path: Path, database_url: str, engine: ModerationEngine, policy_dir: Path
-) -> Iterator[Vigil]:
-    with running_vigil(tmp_path, engine, policy_dir, database_url=database_url) as running:
-        yield running
-
-
-@pytest.fixture
-def api(stack: Vigil) -> Iterator[TestClient]:
-    with TestClient(create_app(stack, run_worker=False)) as test_client:
-        yield test_client
+def stack_settings(database_url: str) -> dict[str, Any]:
+    return {"database_url": database_url}
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.api.test_upload_pipeline import drain
 from tests.conftest import role_headers, running_vigil
 from tests.images import astronaut_jpeg
+from tests.queue_helpers import drain
 from tests.smtp import smtp_server
 from tests.videos import (
     animation,

@@ -196,12 +196,17 @@ def test_with_the_gate_off_the_ocr_always_runs() -> None:
 
 @pytest.mark.parametrize(
     ("size", "side"),
-    [((200, 100), 640), ((1200, 900), 640), ((1800, 1000), 720), ((4000, 3000), 768)],
+    [((200, 100), 200), ((1200, 900), 640), ((1800, 1000), 720), ((4000, 3000), 768)],
 )
-def test_the_gate_looks_closer_at_large_images(
+def test_the_gate_looks_closer_at_large_images_and_small_ones_at_their_own_size(
     detector: CountingDetector, size: tuple[int, int], side: int
 ) -> None:
     assert detector.gate_side_for(Image.new("RGB", size)) == side
+
+
+def test_the_gate_enlarges_small_images_when_asked() -> None:
+    enlarging = CountingDetector(threads=1, gate_enlarge=True)
+    assert enlarging.gate_side_for(Image.new("RGB", (200, 100))) == 640
 
 
 def test_small_text_on_a_large_photo_passes_the_gate(detector: CountingDetector) -> None:
@@ -245,7 +250,7 @@ def test_extra_terms_are_matched(detector: CountingDetector) -> None:
         ({"gate_side": 10}, "gate_side must be a whole number"),
         ({"gate_min_pixels": "many"}, "gate_min_pixels must be a whole number"),
         ({"gate": "yes"}, "must be true/false"),
-        ({"gate_quick": 1}, "gate, gate_quick and upside_down must be true/false"),
+        ({"gate_quick": 1}, "gate, gate_quick, gate_enlarge and upside_down must be"),
         ({"min_line_score": 2}, "min_line_score must be a number from 0 to 1"),
         ({"max_side": 1.5}, "max_side must be a whole number"),
         ({"colour": "red"}, "Unknown text detector option"),

@@ -272,7 +272,13 @@ def test_a_target_is_checked_again_at_delivery(
     # Registered while allowed (as a host whose DNS later points inside would be), then
     # delivered by a process that refuses loopback: nothing may reach the receiver.
     hooks.service.create(ADMIN, receiver.url, [REJECTED])
-    strict = webhook_settings(tmp_path / "data", policy_dir, webhook_allow_private=False)
+    strict = webhook_settings(
+        tmp_path / "data",
+        policy_dir,
+        webhook_allow_private=False,
+        # The event's asset is not in the database: only the old shared secret signs it.
+        webhook_shared_notification_secret=True,
+    )
     hooks.service = WebhookService(hooks.vigil.db, hooks.queue, strict)
     hooks.publish(REJECTED, notification_url=receiver.url + "/per-upload")
     before = failures("unsafe_target")

@@ -49,11 +49,15 @@ def scan_backfill(
     workers: int | None,
 ) -> None:
     """Images under a folder or an S3 prefix, here or on Ray; a summary on stdout."""
+    from datetime import UTC, datetime
+
+    from vigil.policy.context import resolve_context
     from vigil.service.backfill import service
     from vigil.service.backfill.scan import ScanPlan
 
     try:
         settings, chosen = _prepared(policy)
+        resolve_context(chosen, context, datetime.now(UTC))  # refused before any object
         plan = ScanPlan(
             settings=settings,
             source=service.source_spec(settings, target),

@@ -89,6 +89,10 @@ class TextOptions:
     gate_quick: bool = True
     gate_side: int = 640
     gate_scale: float = 0.4
+    # Whether the gate enlarges an image smaller than ``gate_side``. Off: a small image is seen
+    # at its own size, where its text is as large as it will ever be to a reader, for a
+    # fraction of the model's time (docs/text.md, "Speed").
+    gate_enlarge: bool = False
     gate_min_pixels: int = 32
     min_line_score: float = 0.5
     # Larger images are scaled down before OCR. PP-OCR's detector finds small text worse at
@@ -100,10 +104,11 @@ class TextOptions:
     precision: str = DEFAULT_PRECISION
 
     def __post_init__(self) -> None:
-        flags = (self.gate, self.gate_quick, self.upside_down)
+        flags = (self.gate, self.gate_quick, self.gate_enlarge, self.upside_down)
         if not all(isinstance(flag, bool) for flag in flags):
             raise DetectorFailed(
-                "The text detector's gate, gate_quick and upside_down must be true/false."
+                "The text detector's gate, gate_quick, gate_enlarge and upside_down must be "
+                "true/false."
             )
         _check_int("gate_side", self.gate_side, 64, 2048)
         _check_int("gate_min_pixels", self.gate_min_pixels, 1, 1_000_000)
@@ -207,9 +212,12 @@ class TextDetector:
 
     def gate_side_for(self, image: Image.Image) -> int:
         """The gate's longest side: ``gate_side``, or ``gate_scale`` of a larger image's, so
-        that small text on a large upload stays visible; never over ``GATE_MAX_SIDE``."""
-        scaled = min(GATE_MAX_SIDE, round(max(image.width, image.height) * self.options.gate_scale))
-        return max(self.options.gate_side, scaled)
+        that small text on a large upload stays visible; never over ``GATE_MAX_SIDE``, nor
+        over the image's own unless ``gate_enlarge``."""
+        longest = max(image.width, image.height)
+        scaled = min(GATE_MAX_SIDE, round(longest * self.options.gate_scale))
+        side = max(self.options.gate_side, scaled)
+        return side if self.options.gate_enlarge else min(side, longest)
 
     def gate_view(self, image: Image.Image) -> np.ndarray:
         """The image as both stages of the gate see it: RGB uint8, fitted inside

@@ -4,7 +4,8 @@ A video is never decoded whole into memory. Frames are sampled at a fixed rate (
 by default) plus every scene change, and the rest are only looked at, cheaply, to notice scene
 changes. When the file's keyframes are at least as frequent as the sampling rate (phones write
 one a second; encoders add one at each scene cut), only keyframes are decoded at all, which
-skips most of the decoding work; otherwise every frame is decoded and most are dropped at once.
+skips most of the decoding work; otherwise every frame that others refer to is decoded (frames
+nothing refers to, most B-frames, are skipped) and most are dropped at once.
 
 Decoding errors part-way do not lose what was seen: the source records where it stopped and
 why, and the frames before that are analysed as usual.
@@ -33,6 +34,9 @@ from vigil.settings import Settings
 ANALYSIS_SIDE = 640
 # Scene changes are judged on luma subsampled to roughly this many pixels across.
 _SCENE_PROBE_WIDTH = 80
+# Non-reference frames are skipped when decoding every frame only if samples are at least this
+# many frames apart (x264's default puts up to 3 B-frames in a row).
+NONREF_MIN_FRAMES_PER_SAMPLE = 8
 
 # Where a video is read from: a file's path, or a seekable file object (a blob in S3 read
 # with ranged requests, vigil.storage), so the bytes are never copied first.
@@ -194,6 +198,11 @@ class PyAVSource:
 
     def _decoded(self, container: Any, stream: Any) -> Iterator[Any]:
         if not self.progress.keyframes_only:
+            if _nonref_skippable(self.metadata, self.sampling):
+                # Frames no other frame refers to (most B-frames) are not needed to decode the
+                # rest: skipping them about halves decoding with x264's default layout, and
+                # moves a sample by a frame or two at most.
+                stream.codec_context.skip_frame = "NONREF"
             yield from container.decode(stream)
             return
         for packet in container.demux(stream):
@@ -300,6 +309,13 @@ def _keyframes_suffice(keyframes: list[int], duration_ms: int, interval_ms: int)
     return longest <= interval_ms * 1.1
 
 
+def _nonref_skippable(metadata: VideoMetadata, sampling: Sampling) -> bool:
+    """Skipping non-reference frames leaves gaps of a few frames: fine while a sample is due
+    only every several frames, not when sampling (nearly) every frame."""
+    frame_ms = 1000 / metadata.frame_rate if metadata.frame_rate > 0 else math.inf
+    return sampling.interval_ms >= NONREF_MIN_FRAMES_PER_SAMPLE * frame_ms
+
+
 def _timestamp_ms(frame: Any) -> int | None:
     if frame.time is None:
         return None
@@ -322,6 +338,6 @@ def _luma(frame: Any) -> np.ndarray[Any, Any]:
 
 
 def _describe(error: Exception) -> str:
-    """FFmpeg's reason without the temporary file's path, which means nothing to the user."""
+    """FFmpeg's reason without the file's path, which means nothing to the user."""
     reason = getattr(error, "strerror", None) or str(error).strip() or type(error).__name__
     return str(reason).split("; last error log:")[0][:300]

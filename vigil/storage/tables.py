@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import text as sql_text  # AssetRow has a column named text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from vigil.storage.utc_datetime import UTCDateTime
@@ -83,12 +84,30 @@ class AssetRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # --- review at scale (0018, docs/review.md): copies of ``decision``'s QA flag and action,
+    # so the queues and the dashboard read columns, not JSON, and an index serves them.
+    qa_sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    machine_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Raised by whoever changes the status or decision, lowered once the review items follow
+    # (``review.items.sync``): queue reads visit only these assets, never all of them.
+    review_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # --- end review at scale
 
     __table_args__ = (
         Index("ix_assets_status_created", "status", "created_at"),
         Index("ix_assets_owner_created", "owner_key_id", "created_at"),
         # The duplicate cache looks up an earlier upload of the same bytes (0013).
         Index("ix_assets_sha256", "sha256"),
+        # The dashboard counts a window's machine decisions from this index alone (0018).
+        Index("ix_assets_created_action", "created_at", "machine_action"),
+        # Partial: only the few flagged assets are in it. The predicates are spelled as the
+        # queues' sync query compiles on each database, so both planners match them.
+        Index(
+            "ix_assets_review_due",
+            "id",
+            sqlite_where=sql_text("review_due = 1"),
+            postgresql_where=sql_text("review_due = true"),
+        ),
     )
 
 
@@ -337,6 +356,16 @@ class ReviewItemRow(Base):
     __table_args__ = (
         Index("ux_review_items_asset_queue_round", "asset_id", "queue", "round", unique=True),
         Index("ix_review_items_queue_state", "queue", "state", "created_at"),
+        # Items not done, oldest first per queue: reads and claims skip the done ones (0018).
+        Index(
+            "ix_review_items_waiting",
+            "queue",
+            "created_at",
+            "id",
+            sqlite_where=sql_text("state != 'done'"),
+            postgresql_where=sql_text("state != 'done'"),
+        ),
+        Index("ix_review_items_decided_at", "decided_at"),  # the dashboard's window (0018)
     )
 
 
@@ -359,6 +388,20 @@ class ReviewDecisionRow(Base):
     # True on the second review of a double-reviewed item when it differs from the first.
     disagreed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # The dashboard's window (0018).
+    __table_args__ = (Index("ix_review_decisions_created_at", "created_at"),)
+
+
+class MachineDayRow(Base):
+    """The machine's decisions on one settled day's uploads, counted per action (0018): the
+    dashboard counts a day once, not on every view. Kept only for days before yesterday;
+    a late decision on such a day deletes its row (``service.core.machine_days``)."""
+
+    __tablename__ = "machine_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)  # {"allow": n, "block": n, ...}
 
 
 class AwsAccessKeyRow(Base):

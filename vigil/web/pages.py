@@ -183,8 +183,7 @@ def unblurred(
 ) -> Response:
     """The unblurred preview, on request only (a post with the CSRF token), logged."""
     check_csrf(person, x_csrf_token)
-    vigil.review.record_unblur(person.reviewer, item_id)
-    data = _media(vigil, person, item_id)
+    data = vigil.review.unblur(person.reviewer, item_id)
     jpeg = preview(data, side=vigil.settings.review_preview_side, blur=0, gray=gray)
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
 

@@ -30,7 +30,8 @@ from vigil.service.assets.rows import asset_status, asset_view, run_steps
 from vigil.service.core.audit import audit_row
 from vigil.service.core.budget import Deadline
 from vigil.service.core.events import EVENT_FOR_STATUS, EventPublisher
-from vigil.service.core.status import Status, area_for
+from vigil.service.core.machine_days import forget_day
+from vigil.service.core.status import WAITING, Status, area_for
 from vigil.service.engine.detection_cache import DetectionCache
 from vigil.service.engine.moderation import ModerationEngine, ModerationResult
 from vigil.service.hashlists.known import hash_values  # hash lists
@@ -244,6 +245,7 @@ class AssetProcessor:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 return  # another delivery decided first; its decision stands
+            forget_day(session, row.created_at)  # the dashboard's kept counts of its day
             session.add(
                 audit_row(row.id, "system", "moderated", Status.PROCESSING, status, reason, now)
             )
@@ -314,10 +316,20 @@ def _decided_values(
         "content_types": result.content_types,
         "model_version": result.model_version,
         "decision": _decision_view(result),
+        # Columns the review queues and dashboard read instead of the JSON (0018).
+        "qa_sample": result.decision.qa_sample,
+        "machine_action": result.decision.action,
+        **review_due(status, result.decision.qa_sample),
         "decided_at": now,
         "updated_at": now,
         **hash_values(result.known),  # hash lists: the PDQ hash, kept with the asset
     }
+
+
+def review_due(status: Status, qa_sample: bool) -> dict[str, Any]:
+    """Raise ``review_due`` when the review queues must follow the asset; never lower it
+    here (only the queues' sync does, once they have followed)."""
+    return {"review_due": True} if status in WAITING or qa_sample else {}
 
 
 def _decision_view(result: ModerationResult) -> dict[str, Any]:

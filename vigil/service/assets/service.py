@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from vigil.errors import (
     AssetNotDeliverable,
@@ -23,7 +24,7 @@ from vigil.service.assets.rows import asset_view, settle_manual_step
 from vigil.service.core.audit import audit_row, audit_view
 from vigil.service.core.enums import parse_enum
 from vigil.service.core.events import DECIDED, EventPublisher
-from vigil.service.core.status import ABORTED, Mode, Status, area_for
+from vigil.service.core.status import ABORTED, WAITING, Mode, Status, area_for
 from vigil.service.core.times import iso
 from vigil.service.engine.fusion import describe
 from vigil.service.engine.moderation import ModerationEngine
@@ -101,7 +102,11 @@ class AssetService:
 
     def content(self, asset_id: str, who: Principal) -> tuple[bytes, str]:
         """The bytes and media type; uploaders get only approved assets."""
-        row = self.visible_row(asset_id, who)
+        return self.row_content(self.visible_row(asset_id, who), who)
+
+    def row_content(self, row: AssetRow, who: Principal) -> tuple[bytes, str]:
+        """``content`` of a row the caller has read already (with ``visible_in``)."""
+        asset_id = row.id
         if not who.sees_everything and row.status != Status.APPROVED:
             raise AssetNotDeliverable(
                 f"asset {asset_id} is {row.status}; only approved assets are delivered"
@@ -184,6 +189,8 @@ class AssetService:
                     moderation_steps=steps,
                     updated_at=now,
                     decided_at=now,  # a person's decision restarts the archive's clock
+                    # Its first-pass item, if open, is superseded (review.items.sync).
+                    **({"review_due": True} if current in WAITING else {}),
                 )
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
@@ -200,7 +207,12 @@ class AssetService:
 
     def visible_row(self, asset_id: str, who: Principal) -> AssetRow:
         with self.db.session() as session:
-            row = session.get(AssetRow, asset_id)
+            return self.visible_in(session, asset_id, who)
+
+    @staticmethod
+    def visible_in(session: Session, asset_id: str, who: Principal) -> AssetRow:
+        """``visible_row`` inside the caller's transaction."""
+        row = session.get(AssetRow, asset_id)
         # Another uploader's asset is reported as missing, so ids reveal nothing.
         if row is None or (not who.sees_everything and row.owner_key_id != who.key_id):
             raise AssetNotFound(f"no asset with id {asset_id}")

@@ -55,7 +55,7 @@ from vigil.service.assets.processing import MODERATE, AssetProcessor
 from vigil.service.assets.rows import asset_status, asset_view, run_steps
 from vigil.service.core.audit import audit_row
 from vigil.service.core.events import EVENT_FOR_STATUS, EventPublisher
-from vigil.service.core.status import Status
+from vigil.service.core.status import WAITING, Status
 from vigil.service.engine.moderation import ModerationEngine
 from vigil.service.policies.presets import UploadOptions
 from vigil.service.policies.repository import PolicyRepository
@@ -483,6 +483,7 @@ def _new_row(
         upload_preset=request.upload_preset,
         tags=list(options.tags),
         notification_url=options.notification_url,
+        review_due=status in WAITING,  # a manual upload waits for a person from the start
         created_at=now,
         updated_at=now,
     )

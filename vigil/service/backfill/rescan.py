@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from vigil.errors import ObjectUnreadable, VigilError
-from vigil.service.core.status import Status, area_for
+from vigil.service.core.machine_days import forget_day
+from vigil.service.core.status import WAITING, Status, area_for
 from vigil.storage.blobs import Area
 from vigil.storage.tables import AssetRow, AuditEventRow
 
@@ -162,6 +163,8 @@ class RescanWorker:
             # A person's decision stands: the new labels and machine decision are kept beside it.
             steps, after = row.moderation_steps, before
         values = _decided_values(result, steps, after, now)
+        if before in WAITING:  # its open first-pass item may be superseded (review.items.sync)
+            values["review_due"] = True
         reason = f"{self.plan.reason} ({row.model_version} -> {item.version}): "
         won = self._write(row, after, values, reason + result.decision.reason, now)
         line: dict[str, Any] = {"asset_id": row.id, "from": before.value, "to": after.value}
@@ -200,6 +203,7 @@ class RescanWorker:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another re-scan (or a person) changed it first
+            forget_day(session, row.created_at)  # the dashboard's kept counts of its day
             session.add(audit_row(row.id, "system", RESCANNED, before, after, reason, now))
             if after is not before and after.value in EVENT_FOR_STATUS:
                 fresh = session.get(AssetRow, row.id)

@@ -35,7 +35,7 @@ class RunOptions:
     workers: int | None = None  # Ray actors; default one per cluster CPU
     on_progress: OnProgress | None = None
     on_line: Callable[[Line], None] | None = None
-    # Called with the Ray executor once its actors exist (the tests kill one mid-run).
+    # Called with the executor once it exists (the tests kill Ray actors mid-run).
     on_executor: Callable[[Executor], None] | None = field(default=None, compare=False)
 
 
@@ -103,11 +103,13 @@ def _run(plan: WorkerPlan, keys: list[str], sink: Report | None, options: RunOpt
 
 
 def _executor(plan: WorkerPlan, options: RunOptions) -> Executor:
+    executor: Executor
     if options.ray is None:
-        return LocalExecutor(plan)
-    from vigil.service.backfill.ray_cluster import RayExecutor
+        executor = LocalExecutor(plan)
+    else:
+        from vigil.service.backfill.ray_cluster import RayExecutor
 
-    executor = RayExecutor(options.ray, plan, options.workers)
+        executor = RayExecutor(options.ray, plan, options.workers)
     if options.on_executor is not None:
         options.on_executor(executor)
     return executor

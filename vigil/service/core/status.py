@@ -16,6 +16,10 @@ class Status(StrEnum):
     REVIEW = "review"
 
 
+# The statuses a person's decision settles: their assets wait in the first-pass queue.
+WAITING = (Status.REVIEW, Status.PENDING)
+
+
 class Mode(StrEnum):
     AUTO = "auto"  # the policy decides
     MANUAL = "manual"  # pending until a person decides

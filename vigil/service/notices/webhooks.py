@@ -272,8 +272,12 @@ class WebhookService:
                     subscription.secret,
                     None,
                 )
-            owner = _owner_key(session, row)
-            if owner is None and not self.settings.webhook_shared_notification_secret:
+            asset_id = _asset_id(row)
+            owner = _owner_key(session, asset_id)
+            # An asset's notification without its asset has no key to sign for; a delivery of
+            # no asset (an SNS topic's, registered by an admin) is signed with the server's.
+            gone = asset_id is not None and owner is None
+            if gone and not self.settings.webhook_shared_notification_secret:
                 _settle(row, DeliveryStatus.FAILED, "the asset no longer exists; not sent")
                 return None
             url, event_type, body = row.url, row.event_type, _body(row.payload)
@@ -353,11 +357,16 @@ def _active_subscriptions() -> Select[WebhookSubscriptionRow]:
     )
 
 
-def _owner_key(session: Session, row: WebhookDeliveryRow) -> str | None:
-    """The key that uploaded the delivery's asset: the delivery stores only the event, whose
-    asset names no owner (the event body is the asset as its uploader sees it)."""
+def _asset_id(row: WebhookDeliveryRow) -> str | None:
+    """The asset a delivery's event is about, if any."""
     asset_id = row.payload.get("data", {}).get("asset", {}).get("id")
-    asset = session.get(AssetRow, str(asset_id)) if asset_id else None
+    return str(asset_id) if asset_id else None
+
+
+def _owner_key(session: Session, asset_id: str | None) -> str | None:
+    """The key that uploaded the asset: the delivery stores only the event, whose asset names
+    no owner (the event body is the asset as its uploader sees it)."""
+    asset = session.get(AssetRow, asset_id) if asset_id else None
     return asset.owner_key_id if asset is not None else None
 
 

@@ -7,18 +7,22 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, literal_column, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.errors import ClaimNotHeld, InvalidParameter, ReviewItemClosed, ReviewItemNotFound
+from vigil.service.core.status import WAITING as WAITING_STATUSES
 from vigil.service.core.status import Status
 from vigil.service.review.rows import SUPERSEDED, ItemState, Queue, asset_category
 from vigil.storage.db import Database
 from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
 
-WAITING = (Status.REVIEW.value, Status.PENDING.value)
+WAITING = tuple(status.value for status in WAITING_STATUSES)
 DERIVED = (Queue.FIRST_PASS.value, Queue.QA.value)
+UNDERIVED = (Status.PROCESSING.value, Status.FAILED.value)  # no item, even when sampled
+# The most due assets one sync visits: a re-scan that flags many spreads over several reads.
+SYNC_BATCH = 500
 
 
 def now() -> datetime:
@@ -26,48 +30,68 @@ def now() -> datetime:
 
 
 def sync(db: Database, double_categories: list[str]) -> int:
-    """Open first-pass and QA items for assets that need them (status review or pending, or
-    a decision marked ``qa_sample``); close first-pass items whose asset was decided some
-    other way. Returns how many items were opened."""
-    has_item = exists().where(
-        ReviewItemRow.asset_id == AssetRow.id, ReviewItemRow.queue.in_(DERIVED)
-    )
-    sampled = AssetRow.decision["qa_sample"].as_boolean().is_(True)
+    """Let the queues follow the assets whose status or decision changed (``review_due``,
+    raised in the same transaction as the change): open first-pass and QA items for those
+    that need one (status review or pending, or a QA-sampled decision); close first-pass
+    items whose asset was decided some other way. Visits only the flagged assets, through
+    their index. Returns how many items were opened."""
     with db.session() as session:
-        rows = list(
-            session.scalars(
-                select(AssetRow).where(
-                    or_(AssetRow.status.in_(WAITING), sampled),
-                    AssetRow.status.notin_((Status.PROCESSING.value, Status.FAILED.value)),
-                    ~has_item,
-                )
-            )
+        # ``true()`` compiles to a literal, as ix_assets_review_due's predicate needs.
+        flagged = select(AssetRow).where(AssetRow.review_due == true())
+        due = list(session.scalars(flagged.limit(SYNC_BATCH)))
+    return sum(_follow(db, row, double_categories) for row in due)
+
+
+def _follow(db: Database, row: AssetRow, double_categories: list[str]) -> bool:
+    opened = _needs_item(row) and _open_derived(db, row, double_categories)
+    with db.session() as session:
+        if row.status not in WAITING:
+            _close_superseded(session, row.id)
+        # Compare-and-set on updated_at: a change since this read keeps the flag raised.
+        session.execute(
+            update(AssetRow)
+            .where(AssetRow.id == row.id, AssetRow.updated_at == row.updated_at)
+            .values(review_due=False)
         )
-        _close_superseded(session)
-    return sum(_open_derived(db, row, double_categories) for row in rows)
+    return opened
+
+
+def _needs_item(row: AssetRow) -> bool:
+    return row.status in WAITING or (row.qa_sample and row.status not in UNDERIVED)
 
 
 def _open_derived(db: Database, row: AssetRow, double_categories: list[str]) -> bool:
-    queue = Queue.QA if (row.decision or {}).get("qa_sample") else Queue.FIRST_PASS
+    """An asset gets one derived item in its life, as before: a decided first-pass item is
+    not reopened by a later change."""
+    queue = Queue.QA if row.qa_sample else Queue.FIRST_PASS
     item = new_item(row.id, queue, 0, row.updated_at)
     if queue is Queue.FIRST_PASS and asset_category(row) in double_categories:
         item.reviews_needed = 2
     try:
         with db.session() as session:
+            if session.scalar(_derived_of(row.id)) is not None:
+                return False
             session.add(item)
     except IntegrityError:
         return False  # another process opened it first
     return True
 
 
-def _close_superseded(session: Session) -> None:
-    waiting = select(AssetRow.id).where(AssetRow.status.in_(WAITING))
+def _derived_of(asset_id: str) -> Any:
+    return (
+        select(ReviewItemRow.id)
+        .where(ReviewItemRow.asset_id == asset_id, ReviewItemRow.queue.in_(DERIVED))
+        .limit(1)
+    )
+
+
+def _close_superseded(session: Session, asset_id: str) -> None:
     session.execute(
         update(ReviewItemRow)
         .where(
+            ReviewItemRow.asset_id == asset_id,
             ReviewItemRow.queue == Queue.FIRST_PASS.value,
             ReviewItemRow.state != ItemState.DONE.value,
-            ReviewItemRow.asset_id.notin_(waiting),
         )
         .values(state=ItemState.DONE.value, outcome=SUPERSEDED, decided_at=now())
     )
@@ -107,6 +131,12 @@ def open_numbered(
         except IntegrityError:
             continue
     raise InvalidParameter(f"could not open a {queue.value} item for {asset_id}; retry")
+
+
+def not_done() -> Any:
+    """Items still in their queue. A literal, not a bound parameter, so SQLite and
+    PostgreSQL match it to ``ix_review_items_waiting``'s predicate and use that index."""
+    return ReviewItemRow.state != literal_column("'done'")
 
 
 def claimable(moment: float) -> Any:

@@ -1,7 +1,8 @@
 """Review queues: which assets wait for people, claiming them, deciding them.
 
 First-pass and QA items are derived from assets (status review/pending, or a decision marked
-``qa_sample``) whenever a queue is read, so the moderation pipeline needs no hook. Claims are
+``qa_sample``) when a queue is read: whoever changes an asset raises its ``review_due`` flag in
+the same transaction, and the read visits only the flagged assets (``items.sync``). Claims are
 a compare-and-set on the item, so two reviewers never hold the same one; an expired claim
 counts as open. A verdict goes through ``AssetService.override`` (quarantine or restore,
 audit, the ``asset.decided`` event), so the console and the plain API share one path."""
@@ -27,6 +28,7 @@ from vigil.service.review.items import (
     claimable,
     decisions,
     held_by,
+    not_done,
     not_held,
     now,
     open_numbered,
@@ -99,7 +101,7 @@ class ReviewService:
         with self.db.session() as session:
             rows = session.execute(
                 select(ReviewItemRow.queue, func.count(), func.min(ReviewItemRow.created_at))
-                .where(ReviewItemRow.state != ItemState.DONE.value)
+                .where(not_done())
                 .group_by(ReviewItemRow.queue)
             ).all()
         found = {queue: (size, oldest) for queue, size, oldest in rows}
@@ -125,10 +127,7 @@ class ReviewService:
             rows = list(
                 session.scalars(
                     select(ReviewItemRow)
-                    .where(
-                        ReviewItemRow.queue == chosen.value,
-                        ReviewItemRow.state != ItemState.DONE.value,
-                    )
+                    .where(ReviewItemRow.queue == chosen.value, not_done())
                     .order_by(ReviewItemRow.created_at, ReviewItemRow.id)
                     .limit(limit)
                 )
@@ -160,17 +159,24 @@ class ReviewService:
                     ReviewItemRow.id != (skip or ""),
                 )
             )
-            decided_before = select(ReviewDecisionRow.item_id).where(
-                ReviewDecisionRow.actor == who.actor
+            # Per candidate, through the decisions' item index: no scan of every decision.
+            decided_before = (
+                select(ReviewDecisionRow.id)
+                .where(
+                    ReviewDecisionRow.item_id == ReviewItemRow.id,
+                    ReviewDecisionRow.actor == who.actor,
+                )
+                .exists()
             )
             candidates = list(
                 session.scalars(
                     select(ReviewItemRow.id)
                     .where(
                         ReviewItemRow.queue == chosen.value,
+                        not_done(),  # implied by claimable(), but it lets the planner use the index
                         claimable(now),
                         # A second review needs a second person.
-                        ReviewItemRow.id.notin_(decided_before),
+                        ~decided_before,
                         ReviewItemRow.id != (skip or ""),
                     )
                     .order_by(ReviewItemRow.created_at, ReviewItemRow.id)
@@ -233,11 +239,20 @@ class ReviewService:
         view["asset"] = self.assets.get(row.asset_id, who.principal)
         return view
 
-    def record_unblur(self, who: Reviewer, item_id: str) -> str:
-        """A reviewer asked for the unblurred media: logged. Returns the asset's id."""
-        asset_id = str(self.get(who, item_id)["asset_id"])
-        self._log(who, asset_id, "unblurred", f"review item {item_id}")
-        return asset_id
+    def unblur(self, who: Reviewer, item_id: str) -> bytes:
+        """A reviewer asked for the unblurred media: logged, then its bytes. The item and its
+        asset are read once, in the transaction that writes the log line."""
+        with self.db.session() as session:
+            item = session.get(ReviewItemRow, item_id)
+            if item is None:
+                raise ReviewItemNotFound(f"no review item with id {item_id}")
+            self._queue(who, item.queue)
+            asset = self.assets.visible_in(session, item.asset_id, who.principal)
+            status = Status(asset.status)
+            reason = f"review item {item_id}"
+            session.add(audit_row(asset.id, who.actor, "unblurred", status, status, reason, now()))
+        data, _mime = self.assets.row_content(asset, who.principal)
+        return data
 
     # -- deciding ----------------------------------------------------------------------------
 

@@ -6,15 +6,18 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Float, Integer, cast, func, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vigil.service.core.machine_days import last_settled_day
 from vigil.service.core.windows import Window
 from vigil.service.review.rows import Verdict, decision_category
 from vigil.storage.db import Database
-from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
+from vigil.storage.tables import AssetRow, MachineDayRow, ReviewDecisionRow, ReviewItemRow
 
 VERDICTS = (Verdict.APPROVE.value, Verdict.REJECT.value)
 DAILY_COLUMNS = (
@@ -25,6 +28,10 @@ DAILY_COLUMNS = (
     "sent_to_review",
     "human_decisions",
 )
+
+
+# (day, machine action) -> how many uploads the machine decided so that day.
+MachineCounts = dict[tuple[date, str], int]
 
 
 def stats(db: Database, span: Window) -> dict[str, Any]:
@@ -41,22 +48,98 @@ def stats(db: Database, span: Window) -> dict[str, Any]:
     }
 
 
-def _machine(db: Database, span: Window) -> list[tuple[date, str]]:
-    """(day, machine action) of every upload the machine decided in the window."""
+def daily(db: Database, span: Window) -> list[dict[str, Any]]:
+    """Only the per-day figures (the CSV export): none of the others is computed."""
+    return _daily(span, _machine(db, span), db)
+
+
+def _machine(db: Database, span: Window) -> MachineCounts:
+    """Uploads the machine decided in the window, per day and action: settled days from
+    their kept counts (counted once, then kept), the last two days counted live."""
+    settled = last_settled_day()
+    counts: MachineCounts = {}
+    if span.first <= settled:
+        counts |= _settled(db, span.first, min(span.last, settled))
+    live = max(span.first, settled + timedelta(days=1))
+    if live <= span.last:
+        counts |= _count(db, live, span.last)
+    return counts
+
+
+def _settled(db: Database, first: date, last: date) -> MachineCounts:
+    with db.session() as session:
+        kept = session.scalars(
+            select(MachineDayRow).where(MachineDayRow.day >= first, MachineDayRow.day <= last)
+        )
+        by_day = {row.day: dict(row.counts) for row in kept}
+    missing = [day for day in Window(first, last).days() if day not in by_day]
+    if missing:
+        fresh = _count(db, missing[0], missing[-1])
+        counted = {day: {a: n for (d, a), n in fresh.items() if d == day} for day in missing}
+        _keep(db, counted)
+        by_day |= counted
+    return {(day, action): n for day, actions in by_day.items() for action, n in actions.items()}
+
+
+def _keep(db: Database, counted: dict[date, dict[str, int]]) -> None:
+    """Keep the counts; a dashboard that counted the same day at once kept them first."""
+    postgres = db.engine.dialect.name == "postgresql"
+    insert = postgres_insert if postgres else sqlite_insert
+    rows = [{"day": day, "counts": actions} for day, actions in counted.items()]
+    with db.session() as session:
+        session.execute(insert(MachineDayRow).on_conflict_do_nothing(), rows)
+
+
+def _count(db: Database, first: date, last: date) -> MachineCounts:
+    """The days' uploads counted by the database from ``ix_assets_created_action`` alone:
+    no decision JSON is read."""
+    span = Window(first, last)
+    day_of = utc_day(db, AssetRow.created_at)
     with db.session() as session:
         rows = session.execute(
-            select(AssetRow.created_at, AssetRow.decision).where(
+            select(day_of, AssetRow.machine_action, func.count())
+            .where(
                 AssetRow.created_at >= span.start,
                 AssetRow.created_at < span.end,
-                AssetRow.decision.is_not(None),
+                AssetRow.machine_action.is_not(None),
             )
+            .group_by(day_of, AssetRow.machine_action)
         ).all()
-    return [(created.date(), str(decision["action"])) for created, decision in rows if decision]
+    return {(as_date(moment), str(action)): int(count) for moment, action, count in rows}
 
 
-def _shares(machine: list[tuple[date, str]]) -> dict[str, Any]:
-    counts = Counter(action for _, action in machine)
-    total = len(machine)
+def utc_day(db: Database, column: Any) -> Any:
+    """The UTC calendar day of a timestamp column. PostgreSQL's ``date()`` would use the
+    session's time zone; SQLite's stored text is UTC already."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def seconds_between(db: Database, start: Any, end: Any) -> Any:
+    """``end - start`` in seconds, to the microsecond, computed by the database: no
+    timestamp is read into Python. SQLite's own date functions keep only milliseconds, so
+    its stored text (``YYYY-MM-DD HH:MM:SS.ffffff``) gives whole seconds and fraction apart."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+
+    def fraction(column: Any) -> Any:
+        return cast(func.substr(column, 20), Float)
+
+    whole = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+    return whole + (fraction(end) - fraction(start))
+
+
+def as_date(value: date | str) -> date:
+    """SQLite answers ``date()`` as text, PostgreSQL as a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _shares(machine: MachineCounts) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    for (_, action), count in machine.items():
+        counts[action] += count
+    total = sum(counts.values())
 
     def share(action: str) -> float | None:
         return round(counts[action] / total, 4) if total else None
@@ -74,15 +157,18 @@ def _shares(machine: list[tuple[date, str]]) -> dict[str, Any]:
 
 def _decision_times(db: Database, span: Window) -> dict[str, Any]:
     """Seconds from an item entering its queue to a person's approve or reject."""
+    waited = seconds_between(db, ReviewItemRow.created_at, ReviewItemRow.decided_at)
     with db.session() as session:
-        rows = session.execute(
-            select(ReviewItemRow.created_at, ReviewItemRow.decided_at).where(
-                ReviewItemRow.outcome.in_(VERDICTS),
-                ReviewItemRow.decided_at >= span.start,
-                ReviewItemRow.decided_at < span.end,
+        seconds = [
+            float(value)
+            for value in session.scalars(
+                select(waited).where(
+                    ReviewItemRow.outcome.in_(VERDICTS),
+                    ReviewItemRow.decided_at >= span.start,
+                    ReviewItemRow.decided_at < span.end,
+                )
             )
-        ).all()
-    seconds = [(done - opened).total_seconds() for opened, done in rows if done]
+        ]
     return {
         "decisions_timed": len(seconds),
         "mean_seconds_to_decision": round(statistics.fmean(seconds), 3) if seconds else None,
@@ -116,40 +202,56 @@ def _disagreement(db: Database, span: Window) -> dict[str, Any]:
     }
 
 
-def _final_decisions(db: Database, span: Window) -> list[ReviewDecisionRow]:
-    """Each asset's latest approve or reject that settled its item, in the window."""
-    with db.session() as session:
-        rows = session.scalars(
-            select(ReviewDecisionRow)
-            .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
-            .where(
-                ReviewItemRow.outcome.in_(VERDICTS),
-                ReviewDecisionRow.decision.in_(VERDICTS),
-                ReviewDecisionRow.created_at >= span.start,
-                ReviewDecisionRow.created_at < span.end,
-            )
-            .order_by(ReviewDecisionRow.id)
+# (decision, reason, category, machine action) -> how many final decisions were so.
+DecisionCounts = list[tuple[str, str, str, str | None, int]]
+
+
+def _final_decisions(db: Database, span: Window) -> DecisionCounts:
+    """Each asset's latest approve or reject that settled its item, in the window, counted
+    by the database per kind (the window's decisions are found by their time's index)."""
+    latest = (
+        select(func.max(ReviewDecisionRow.id))
+        .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
+        .where(
+            ReviewItemRow.outcome.in_(VERDICTS),
+            ReviewDecisionRow.decision.in_(VERDICTS),
+            ReviewDecisionRow.created_at >= span.start,
+            ReviewDecisionRow.created_at < span.end,
         )
-        latest = {row.asset_id: row for row in rows}
-    return list(latest.values())
+        .group_by(ReviewDecisionRow.asset_id)
+    )
+    kinds = (
+        ReviewDecisionRow.decision,
+        ReviewDecisionRow.reason,
+        ReviewDecisionRow.category,
+        ReviewDecisionRow.machine_action,
+    )
+    with db.session() as session:
+        rows = session.execute(
+            select(*kinds, func.count()).where(ReviewDecisionRow.id.in_(latest)).group_by(*kinds)
+        ).all()
+    return [
+        (decision, reason, category, machine, int(n))
+        for decision, reason, category, machine, n in rows
+    ]
 
 
-def _error_rates(decisions: list[ReviewDecisionRow]) -> list[dict[str, Any]]:
+def _error_rates(decisions: DecisionCounts) -> list[dict[str, Any]]:
     """Per category: the machine's blocks people approved (false positives) and its allows
     people rejected (false negatives), each over the machine's decisions people checked. A
     decision counts under the category it was made for (``decision_category``)."""
     table: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in decisions:
+    for decision, reason, category, machine, n in decisions:
         # Also right for decisions stored before a rejection counted under its reason.
-        counts = table[decision_category(row.decision, row.reason, row.category)]
-        if row.machine_action == "block":
-            counts["blocked_checked"] += 1
-            counts["false_positives"] += row.decision == Verdict.APPROVE
-        elif row.machine_action == "allow":
-            counts["allowed_checked"] += 1
-            counts["false_negatives"] += row.decision == Verdict.REJECT
+        counts = table[decision_category(decision, reason, category)]
+        if machine == "block":
+            counts["blocked_checked"] += n
+            counts["false_positives"] += n if decision == Verdict.APPROVE else 0
+        elif machine == "allow":
+            counts["allowed_checked"] += n
+            counts["false_negatives"] += n if decision == Verdict.REJECT else 0
         else:
-            counts["reviewed"] += 1
+            counts["reviewed"] += n
     return [_category_view(name, table[name]) for name in sorted(table)]
 
 
@@ -171,19 +273,22 @@ def _category_view(name: str, counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _daily(span: Window, machine: list[tuple[date, str]], db: Database) -> list[dict[str, Any]]:
+def _daily(span: Window, machine: MachineCounts, db: Database) -> list[dict[str, Any]]:
+    day_of = utc_day(db, ReviewDecisionRow.created_at)
     with db.session() as session:
-        decided = session.scalars(
-            select(ReviewDecisionRow.created_at).where(
+        decided = session.execute(
+            select(day_of, func.count())
+            .where(
                 ReviewDecisionRow.decision.in_(VERDICTS),
                 ReviewDecisionRow.created_at >= span.start,
                 ReviewDecisionRow.created_at < span.end,
             )
+            .group_by(day_of)
         ).all()
-    people = Counter(moment.date() for moment in decided)
+    people = {as_date(moment): int(count) for moment, count in decided}
     by_day: dict[date, Counter[str]] = defaultdict(Counter)
-    for day, action in machine:
-        by_day[day][action] += 1
+    for (moment, action), count in machine.items():
+        by_day[moment][action] += count
     return [
         {
             "date": day.isoformat(),
@@ -191,14 +296,15 @@ def _daily(span: Window, machine: list[tuple[date, str]], db: Database) -> list[
             "auto_allowed": by_day[day]["allow"],
             "auto_blocked": by_day[day]["block"],
             "sent_to_review": by_day[day]["review"],
-            "human_decisions": people[day],
+            "human_decisions": people.get(day, 0),
         }
         for day in span.days()
     ]
 
 
 def daily_csv(figures: dict[str, Any]) -> str:
-    """The per-day figures as CSV, one row a day."""
+    """The per-day figures (``figures["daily"]``, from ``stats`` or ``daily``) as CSV, one
+    row a day."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=DAILY_COLUMNS, lineterminator="\n")
     writer.writeheader()

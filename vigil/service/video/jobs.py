@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vigil.errors import CorruptVideo, VigilError
+from vigil.errors import CorruptVideo, StorageUnavailable, VigilError
 from vigil.media.video import VideoInput
 from vigil.media.video_formats import VideoKind
 from vigil.media.video_open import open_video
@@ -73,6 +73,8 @@ class VideoProcessor:
             try:
                 choice = self.processor.policy_choice(row, job.payload)
                 report = self._analyze(source, kind, row, choice, started)
+            except StorageUnavailable:
+                raise  # the store failed mid-read, not the video: the job is tried again
             except VigilError as refusal:
                 self.processor.fail(row, refusal, also=self._failed(row, refusal))
                 return
