@@ -7,9 +7,11 @@ end it checks every upload that was acknowledged:
 
 - completed: it reached a final state (approved, rejected, review, pending or failed);
 - lost: acknowledged but missing, or still processing when the run gave up waiting;
-- conflicting: more than one machine decision recorded for the same asset.
+- conflicting: more than one machine decision recorded for the same asset;
+- stuck: any asset in the database (acknowledged or not) that is not in a final state once
+  the queue has drained; an upload cut off by a kill must not leave one behind.
 
-Its last line is `completed=<n> lost=<n> conflicting=<n>`.
+Its last line is `completed=<n> lost=<n> conflicting=<n> stuck=<n>`.
 
 Run: .venv/bin/python benchmarks/chaos.py [--uploads 1000] [--database-url URL]
 """
@@ -117,8 +119,9 @@ def upload(client: httpx.Client, url: str, key: str, body: bytes, n: int) -> str
     return None
 
 
-def final_states(database_url: str, ids: list[str]) -> tuple[Counter[str], int]:
-    """Assets by status, and how many have more than one machine decision."""
+def final_states(database_url: str, ids: list[str]) -> tuple[Counter[str], int, int]:
+    """Acknowledged assets by status, how many have more than one machine decision, and
+    how many of all stored assets are not in a final state."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
         status = dict(connection.execute(text("SELECT id, status FROM assets")).all())
@@ -129,7 +132,8 @@ def final_states(database_url: str, ids: list[str]) -> tuple[Counter[str], int]:
             )
         ).all()
     engine.dispose()
-    return Counter(status.get(asset_id, "missing") for asset_id in ids), len(decisions)
+    stuck = sum(1 for state in status.values() if state not in FINAL)
+    return Counter(status.get(asset_id, "missing") for asset_id in ids), len(decisions), stuck
 
 
 def main() -> None:
@@ -166,7 +170,7 @@ def main() -> None:
         deadline = time.monotonic() + args.drain_timeout
         calmed = False
         while True:
-            states, conflicting = final_states(database_url, ids)
+            states, conflicting, stuck = final_states(database_url, ids)
             waiting = sum(count for state, count in states.items() if state not in FINAL)
             if int(time.perf_counter() - started) % 30 == 0:
                 print(
@@ -191,7 +195,7 @@ def main() -> None:
     print(f"uploads={args.uploads} acknowledged={len(ids)} worker_kills={chaos.kills}")
     print(f"upload_seconds={uploaded_s:.1f} total_seconds={total_s:.1f}")
     print("final states: " + ", ".join(f"{s}={n}" for s, n in sorted(states.items())))
-    print(f"completed={completed} lost={lost} conflicting={conflicting}")
+    print(f"completed={completed} lost={lost} conflicting={conflicting} stuck={stuck}")
 
 
 if __name__ == "__main__":

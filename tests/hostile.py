@@ -8,9 +8,11 @@ Generated images are at least 80 px per side unless the case is about size.
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -266,3 +268,256 @@ TRICKY_VALID: list[tuple[str, bytes]] = [
     ("jpeg_trailing_newline", jpeg_trailing_newline()),
     ("gif_without_trailer", gif_without_trailer()),
 ]
+
+
+# --- fuzzing: valid seeds of every accepted format, and ways to break them -------------------
+# benchmarks/fuzz.py draws from these with a seeded random.Random, so a run is repeatable.
+
+FUZZ_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")
+
+
+@cache
+def format_seed(fmt: str) -> bytes:
+    """A valid, accepted photo in ``fmt`` (one of FUZZ_FORMATS)."""
+    return encode(photo(), fmt)
+
+
+def bit_flips(payload: bytes, rng: random.Random, flips: int) -> bytes:
+    if not payload:
+        return payload
+    out = bytearray(payload)
+    for _ in range(flips):
+        position = rng.randrange(len(out))
+        out[position] ^= 1 << rng.randrange(8)
+    return bytes(out)
+
+
+def truncate(payload: bytes, rng: random.Random) -> bytes:
+    return payload[: rng.randrange(max(1, len(payload)))]
+
+
+def splice(head_of: bytes, tail_of: bytes, rng: random.Random) -> bytes:
+    """One file's first bytes (its header) followed by the rest of another."""
+    cut = rng.randrange(4, 64)
+    return head_of[:cut] + tail_of[cut:]
+
+
+def overwrite_word(payload: bytes, rng: random.Random) -> bytes:
+    """A 32-bit field somewhere set to an extreme: where it is a length, size or offset, the
+    parser is told to read far past the end (or nothing at all)."""
+    if len(payload) < 8:
+        return payload
+    position = rng.randrange(len(payload) - 4)
+    word = rng.choice(
+        (b"\xff\xff\xff\xff", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x00", b"\x80\x00\x00\x00")
+    )
+    return payload[:position] + word + payload[position + 4 :]
+
+
+def huge_declared_size(fmt: str) -> bytes:
+    """A small file whose header declares a canvas far beyond every limit."""
+    seed = format_seed(fmt)
+    if fmt == "PNG":
+        return huge_png_header()
+    if fmt == "GIF":
+        return seed[:6] + struct.pack("<HH", 65535, 65535) + seed[10:]
+    if fmt == "BMP":
+        return seed[:18] + struct.pack("<ii", 2_000_000_000, -2_000_000_000) + seed[26:]
+    if fmt == "JPEG":
+        sof = seed.index(b"\xff\xc0")
+        return seed[: sof + 5] + struct.pack(">HH", 65535, 65535) + seed[sof + 9 :]
+    if fmt == "WEBP":
+        return _webp_vp8x(2**24 - 1, 2**24 - 1) + seed[12:]
+    return _tiff_declaring(2**31 - 1, 2**31 - 1)
+
+
+def _webp_vp8x(width: int, height: int) -> bytes:
+    """A WebP RIFF header followed by a VP8X chunk declaring ``width`` x ``height``."""
+    chunk = b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little")
+    chunk += (height - 1).to_bytes(3, "little")
+    vp8x = b"VP8X" + struct.pack("<I", len(chunk)) + chunk
+    return b"RIFF" + struct.pack("<I", 4 + len(vp8x) + 1_000) + b"WEBP" + vp8x
+
+
+def _tiff_declaring(width: int, height: int) -> bytes:
+    """A little-endian TIFF whose one IFD declares the size and strips of 8 bytes."""
+    entries = [
+        (256, 4, 1, width),  # ImageWidth
+        (257, 4, 1, height),  # ImageLength
+        (258, 3, 1, 8),  # BitsPerSample
+        (259, 3, 1, 1),  # Compression: none
+        (262, 3, 1, 1),  # Photometric: black is zero
+        (273, 4, 1, 8),  # StripOffsets
+        (277, 3, 1, 1),  # SamplesPerPixel
+        (278, 4, 1, height),  # RowsPerStrip
+        (279, 4, 1, 8),  # StripByteCounts
+    ]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        ifd += struct.pack("<HHII", tag, kind, count, value)
+    return b"II*\x00" + struct.pack("<I", 16) + bytes(8) + ifd + struct.pack("<I", 0)
+
+
+def png_text_bomb() -> bytes:
+    """A valid PNG carrying a zTXt chunk that inflates to 1 GB of zeros (a zlib bomb aimed at
+    metadata readers rather than the pixel decoder)."""
+    compressor = zlib.compressobj(9)
+    zeros = bytes(1024 * 1024)
+    bomb = b"".join(compressor.compress(zeros) for _ in range(1024)) + compressor.flush()
+    png = photo_png()
+    iend = png.rindex(b"IEND") - 4
+    return png[:iend] + _png_chunk(b"zTXt", b"Comment\x00\x00" + bomb) + png[iend:]
+
+
+def tiff_deflate_bomb() -> bytes:
+    """A deflate-compressed TIFF of 9,000 x 9,000 grey pixels: about 80 KB on the wire."""
+    return encode(Image.new("L", (9_000, 9_000)), "TIFF", compression="tiff_adobe_deflate")
+
+
+def frame_bomb(fmt: str, frames: int) -> bytes:
+    """An animation of ``frames`` tiny frames (GIF or WEBP): cheap to send, costly to walk."""
+    first = Image.new("RGB", (100, 100))
+    rest = [Image.new("RGB", (100, 100), (n % 256, 0, 0)) for n in range(1, frames)]
+    return encode(first, fmt, save_all=True, append_images=rest, duration=10, loop=0)
+
+
+def mutated_image(fmt: str, rng: random.Random) -> tuple[str, bytes]:
+    """One hostile variant of a ``fmt`` photo: (how it was made, the bytes)."""
+    seed = format_seed(fmt)
+    other = format_seed(rng.choice(FUZZ_FORMATS))
+    choices: list[tuple[str, Callable[[], bytes]]] = [
+        ("bitflip", lambda: bit_flips(seed, rng, rng.choice((1, 4, 32)))),
+        ("truncate", lambda: truncate(seed, rng)),
+        ("splice", lambda: splice(seed, other, rng)),
+        ("word", lambda: overwrite_word(seed, rng)),
+        ("huge", lambda: huge_declared_size(fmt)),
+        ("polyglot", lambda: seed + rng.choice((_zip_archive(), html(), pdf(), svg()))),
+        ("bomb", lambda: _bomb(fmt, rng)),
+        ("valid", lambda: seed),
+    ]
+    name, make = rng.choice(choices)
+    return name, make()
+
+
+def _bomb(fmt: str, rng: random.Random) -> bytes:
+    if fmt == "PNG":
+        return rng.choice((_cached_png_bomb, _cached_png_text_bomb))()
+    if fmt in ("GIF", "WEBP"):
+        return _cached_frame_bomb(fmt)
+    if fmt == "TIFF":
+        return _cached_tiff_bomb()
+    return huge_declared_size(fmt)
+
+
+@cache
+def _cached_frame_bomb(fmt: str) -> bytes:
+    return frame_bomb(fmt, 3_000)
+
+
+@cache
+def _cached_tiff_bomb() -> bytes:
+    return tiff_deflate_bomb()
+
+
+def mp4_huge_box(video: bytes) -> bytes:
+    """The first box after ``ftyp`` claims 2**64 - 1 bytes (a 64-bit ``largesize``)."""
+    ftyp_size = struct.unpack(">I", video[:4])[0]
+    rest = video[ftyp_size:]
+    kind = rest[4:8]
+    return video[:ftyp_size] + struct.pack(">I", 1) + kind + b"\xff" * 8 + rest[8:]
+
+
+def mutated_video(video: bytes, rng: random.Random) -> tuple[str, bytes]:
+    """One hostile variant of a small clip: (how it was made, the bytes)."""
+    choices: list[tuple[str, Callable[[], bytes]]] = [
+        ("bitflip", lambda: bit_flips(video, rng, rng.choice((1, 8, 64)))),
+        ("truncate", lambda: truncate(video, rng)),
+        ("word", lambda: overwrite_word(video, rng)),
+        ("splice", lambda: splice(video, format_seed(rng.choice(FUZZ_FORMATS)), rng)),
+        ("polyglot", lambda: video + _zip_archive()),
+        ("valid", lambda: video),
+    ]
+    if video[4:8] == b"ftyp":
+        choices.append(("hugebox", lambda: mp4_huge_box(video)))
+    name, make = rng.choice(choices)
+    return name, make()
+
+
+def hostile_text(rng: random.Random) -> str:
+    """A form, query or JSON string value meant to break parsers, validators and logs."""
+    return rng.choice(
+        (
+            "",
+            " ",
+            "x" * rng.choice((256, 4_096, 100_000)),
+            "\x00",
+            "a\x00b",
+            "\r\nSet-Cookie: x=1",
+            "\x1b[31mred",
+            "../../../../etc/passwd",
+            "..%2F..%2Fetc%2Fpasswd",
+            "%00",
+            "%ZZ",
+            "\u202e\u0645\u0631\u062d\u0628\u0627",
+            "\U0001f4a9" * 50,
+            "Z\u0351\u0352\u0353" * 100,
+            "NaN",
+            "Infinity",
+            "-1",
+            "0",
+            str(2**63),
+            str(2**64 + 1),
+            "9" * 5_000,
+            "1e999",
+            "-1e-999",
+            "true",
+            "null",
+            "[]",
+            "{}",
+            "' OR 1=1 --",
+            '"; DROP TABLE assets; --',
+            "<script>alert(1)</script>",
+            "${jndi:ldap://127.0.0.1/a}",
+            "{{7*7}}",
+            "%s%s%s%n",
+            "http://127.0.0.1:9/x",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://[::1",
+            "http://127.0.0.1:99999/",
+            ",".join(["t"] * 5_000),
+        )
+    )
+
+
+def hostile_json(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON-able value of a wrong type, extreme size or extreme nesting."""
+    pick = rng.randrange(12)
+    if pick == 0 and depth < 3:
+        return {hostile_text(rng)[:200]: hostile_json(rng, depth + 1) for _ in range(3)}
+    if pick == 1 and depth < 3:
+        return [hostile_json(rng, depth + 1) for _ in range(rng.choice((0, 1, 3)))]
+    if pick == 2:
+        return rng.choice((2**63, -(2**63) - 1, 2**64, 10**300, -1, 0))
+    if pick == 3:
+        return rng.choice((1e308, -1e308, 5e-324, 0.5))
+    if pick == 4:
+        return rng.choice((True, False, None))
+    if pick == 5:
+        return [0] * rng.choice((1_000, 100_000))
+    return hostile_text(rng)
+
+
+def nested_json(depth: int) -> str:
+    """``depth`` nested arrays: Python's json module recurses once per level."""
+    return "[" * depth + "]" * depth
+
+
+@cache
+def _cached_png_bomb() -> bytes:
+    return png_bomb()
+
+
+@cache
+def _cached_png_text_bomb() -> bytes:
+    return png_text_bomb()

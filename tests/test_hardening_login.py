@@ -25,7 +25,7 @@ from vigil.service.access.client_ip import ProxyTrust
 from vigil.service.access.keys import create_key
 from vigil.service.access.principal import Role
 from vigil.service.review.sign_in_guard import SignInGuard, SignInRules
-from vigil.storage.db import Database
+from vigil.storage.db import Database, migrate
 
 PASSWORD = "correct horse battery"
 ATTEMPTS_PER_IP = 6
@@ -134,6 +134,16 @@ def _uploader_key(env: dict[str, str]) -> str:
 # -- the pieces, without a server --------------------------------------------------------------
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database: the guard counts lockouts from its sign_in_events."""
+    url = f"sqlite:///{tmp_path / 'guard.db'}"
+    migrate(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
 def test_client_address_comes_from_trusted_proxies_only() -> None:
     trust = ProxyTrust.parse(["10.0.0.0/8", "127.0.0.1"])
     assert trust.client("203.0.113.5", "1.2.3.4") == "203.0.113.5"  # not a proxy: header ignored
@@ -144,8 +154,8 @@ def test_client_address_comes_from_trusted_proxies_only() -> None:
     assert ProxyTrust.parse([]).client("127.0.0.1", "1.2.3.4") == "127.0.0.1"
 
 
-def test_hashing_is_capped() -> None:
-    guard = SignInGuard(SignInRules(max_concurrent_hashes=1, hash_wait_seconds=0.05))
+def test_hashing_is_capped(db: Database) -> None:
+    guard = SignInGuard(SignInRules(max_concurrent_hashes=1, hash_wait_seconds=0.05), db)
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -167,10 +177,13 @@ def test_hashing_is_capped() -> None:
         pass
 
 
-def test_limits_lockouts_and_their_lifting_are_audited(caplog: pytest.LogCaptureFixture) -> None:
+def test_limits_lockouts_and_their_lifting_are_audited(
+    caplog: pytest.LogCaptureFixture, db: Database
+) -> None:
     now = [1000.0]
     guard = SignInGuard(
         SignInRules(attempts_per_ip=10, lockout_failures=2, lockout_seconds=60),
+        db,
         clock=lambda: now[0],
     )
     with caplog.at_level(logging.INFO, logger="vigil.audit"):
@@ -195,10 +208,11 @@ def test_limits_lockouts_and_their_lifting_are_audited(caplog: pytest.LogCapture
     assert events[4]["actor"] == "key-1"
 
 
-def test_a_lockout_ends_by_itself() -> None:
+def test_a_lockout_ends_by_itself(db: Database) -> None:
     now = [0.0]
     guard = SignInGuard(
         SignInRules(attempts_per_ip=100, lockout_failures=1, lockout_seconds=30),
+        db,
         clock=lambda: now[0],
     )
     guard.failed("198.51.100.1", "alice")
@@ -209,9 +223,9 @@ def test_a_lockout_ends_by_itself() -> None:
     guard.admit("198.51.100.1", "alice")
 
 
-def test_the_address_limit_is_a_sliding_window() -> None:
+def test_the_address_limit_is_a_sliding_window(db: Database) -> None:
     now = [0.0]
-    guard = SignInGuard(SignInRules(attempts_per_ip=2, window_seconds=10), clock=lambda: now[0])
+    guard = SignInGuard(SignInRules(attempts_per_ip=2, window_seconds=10), db, clock=lambda: now[0])
     guard.admit("198.51.100.1", "a")
     now[0] = 4.0
     guard.admit("198.51.100.1", "b")

@@ -28,7 +28,7 @@ from vigil.aws.keys import identity
 from vigil.errors import InvalidParameter, Unauthorized, UnrecognizedClient
 from vigil.service.access.keys import authenticate, parse_duration
 from vigil.service.engine.moderation import ModerationEngine
-from vigil.storage.db import Database, migrate, schema_version
+from vigil.storage.db import SCHEMA_HEAD, Database, migrate, schema_version
 from vigil.storage.tables import ApiKeyRow
 
 
@@ -229,7 +229,7 @@ def test_migration_0017_downgrades_and_upgrades_again(database_url: str) -> None
     assert revoked["gone"] is not None and revoked["live"] is None  # expired keys stay refused
     assert pairs == 0  # a rotated-away pair must not work again without its expiry
     migrate(database_url)
-    assert schema_version(database_url) == "0017"
+    assert schema_version(database_url) == SCHEMA_HEAD
     db = Database(database_url)
     try:
         with db.session() as session:

@@ -250,7 +250,9 @@ def build(
         videos=VideoService(db, blobs, assets),
         video_processor=videos,
         review=ReviewService(db, assets, review_rules(settings)),
-        users=UserService(db, settings.review_session_hours, SignInGuard(sign_in_rules(settings))),
+        users=UserService(
+            db, settings.review_session_hours, SignInGuard(sign_in_rules(settings), db)
+        ),
         appeals=AppealService(db, assets),
         hashlists=HashListService(db, matching, matcher, engine.decode),
         proxies=ProxyTrust.parse(settings.trusted_proxies),

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.images import astronaut_jpeg
-from tests.review_helpers import add_policies
-from vigil.app import Vigil, build, prepare_storage
+from vigil.app import Vigil
 from vigil.service.access.keys import authenticate, create_key
 from vigil.service.access.principal import Role
 from vigil.service.assets.uploads import UploadRequest
-from vigil.service.engine.moderation import ModerationEngine
 from vigil.service.policies.presets import UploadOptions
 from vigil.service.review.people import PersonRole, person
 from vigil.service.review.rows import asset_category, boxes, machine_action
-from vigil.settings import Settings
 from vigil.storage.tables import AssetRow
 
 ALICE = person("alice", PersonRole.REVIEWER)
 BOB = person("bob", PersonRole.REVIEWER)
-
-
-@pytest.fixture
-def on_both(
-    tmp_path: Path, database_url: str, engine: ModerationEngine, policy_dir: Path
-) -> Iterator[Vigil]:
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=database_url, policy_dir=policy_dir
-    )
-    prepare_storage(settings)
-    running = build(settings, engine)
-    add_policies(running)
-    yield running
-    running.close()
 
 
 def test_queues_claims_and_verdicts(on_both: Vigil) -> None:

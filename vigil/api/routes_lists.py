@@ -120,7 +120,7 @@ async def _uploaded(request: Request, max_bytes: int) -> tuple[Upload, str]:
 async def _hash_body(request: Request) -> tuple[str, str]:
     try:
         body = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested arrays exhaust json's recursion
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("pdq"), str):
         raise InvalidParameter(

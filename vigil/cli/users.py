@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.output import print_result
+from vigil.cli.output import CLI_ADMIN, print_result
+from vigil.service.core.times import iso
 
 users_app = typer.Typer(help="People who sign in to the review console.", no_args_is_help=True)
 
@@ -44,3 +45,18 @@ def disable(username: str) -> None:
 def enable(username: str) -> None:
     """Let a disabled person sign in again."""
     print_result(lambda vigil: vigil.users.set_disabled(username, False))
+
+
+@users_app.command("sign-ins")
+def sign_ins(
+    username: Annotated[str | None, typer.Option(help="Only this username's events.")] = None,
+    address: Annotated[str | None, typer.Option(help="Only this client address's.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first (at most 1000).")] = 100,
+) -> None:
+    """Recent console sign-in attempts (success, failure, locked, rate_limited) and unlocks."""
+    print_result(
+        lambda vigil: [
+            {**event, "at": iso(event["at"])}
+            for event in vigil.users.sign_in_events(CLI_ADMIN, username, address, limit)
+        ]
+    )

@@ -27,6 +27,7 @@ class Background:
                 vigil.queue.purge_finished,
                 vigil.uploads.purge_idempotency_keys,
                 vigil.blobs.sweep_temporary,
+                vigil.users.guard.purge_events,  # sign-in events past their retention
                 vigil.archive.archive_due,  # last: a storage outage fails the pass here
             ),
         )

@@ -109,8 +109,8 @@ class LocalBlobStore:
 
     @contextlib.contextmanager
     def open_for_read(self, area: Area, key: str) -> Iterator[Path | BinaryIO]:
-        # The file itself: writes replace it atomically (rename), so it never changes under
-        # a reader, and a copy would only cost disk and time.
+        # The file itself: a write replaces it whole (rename), never edits it in place, so a
+        # copy would only cost disk and time.
         path = self._path(area, key)
         if not path.is_file():
             raise FileNotFoundError(f"no blob at {path}")

@@ -330,6 +330,27 @@ class WebSessionRow(Base):
     expires_at: Mapped[float] = mapped_column(Float)
 
 
+class SignInEventRow(Base):
+    """One console sign-in attempt's outcome, or an admin lifting a lockout (0019): the audit
+    of sign-ins, and what every process counts lockouts from (service.review.sign_in_guard).
+    ``address`` is null only for an unlock that covers every address."""
+
+    __tablename__ = "sign_in_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    username: Mapped[str] = mapped_column(String(100))  # as typed: unknown names too
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # success, failure, locked, ...
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who unlocked
+
+    __table_args__ = (
+        Index("ix_sign_in_events_user_address_at", "username", "address", "at"),
+        Index("ix_sign_in_events_address_at", "address", "at"),
+        Index("ix_sign_in_events_at", "at"),  # the listing and the retention sweep
+    )
+
+
 class ReviewItemRow(Base):
     """One asset waiting in (or done with) one review queue. First-pass and QA items are
     derived from assets; appeal and escalation items are opened by people. ``round`` numbers

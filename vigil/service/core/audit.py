@@ -45,8 +45,9 @@ def audit_view(event: AuditEventRow) -> dict[str, Any]:
 
 
 # Sign-ins, lockouts and their lifting concern no asset, and an audit_events row must name
-# one (asset_id is a required foreign key): they are written to this logger instead, one JSON
-# object a line, which `vigil serve` sends to standard error (docs/review.md#sign-in-limits).
+# one (asset_id is a required foreign key): they are rows of sign_in_events instead
+# (service.review.sign_in_guard), and lines of this logger, one JSON object a line, which
+# `vigil serve` sends to standard error (docs/review.md#sign-in-limits).
 security_log = logging.getLogger("vigil.audit")
 
 

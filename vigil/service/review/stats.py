@@ -6,10 +6,11 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, cast, func, select
+from sqlalchemy import Float, Integer, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,21 +37,86 @@ MachineCounts = dict[tuple[date, str], int]
 
 def stats(db: Database, span: Window) -> dict[str, Any]:
     machine = _machine(db, span)
-    decisions = _final_decisions(db, span)
+    decided = _decided(db, span)
     return {
         "since": span.first.isoformat(),
         "until": span.last.isoformat(),
         **_shares(machine),
         **_decision_times(db, span),
-        **_disagreement(db, span),
-        "categories": _error_rates(decisions),
-        "daily": _daily(span, machine, db),
+        **_disagreement(decided),
+        "categories": _error_rates(_final_decisions(decided)),
+        "daily": _daily(span, machine, decided),
     }
 
 
 def daily(db: Database, span: Window) -> list[dict[str, Any]]:
     """Only the per-day figures (the CSV export): none of the others is computed."""
-    return _daily(span, _machine(db, span), db)
+    return _daily(span, _machine(db, span), _decided(db, span))
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A person's approve or reject made in the window, with what its item says."""
+
+    id: int
+    item_id: str
+    asset_id: str
+    decision: str
+    reason: str
+    category: str
+    machine_action: str | None
+    disagreed: bool
+    day: date
+    outcome: str | None  # the item's
+    double: bool  # the item needed two people and is done
+
+
+def _decided(db: Database, span: Window) -> list[Decided]:
+    """The window's verdicts, found through the decision time's index, in one pass that
+    serves disagreement, error rates and the daily counts (oldest first)."""
+    double = and_(ReviewItemRow.reviews_needed == 2, ReviewItemRow.state == "done")
+    query = (
+        select(
+            ReviewDecisionRow.id,
+            ReviewDecisionRow.item_id,
+            ReviewDecisionRow.asset_id,
+            ReviewDecisionRow.decision,
+            ReviewDecisionRow.reason,
+            ReviewDecisionRow.category,
+            ReviewDecisionRow.machine_action,
+            ReviewDecisionRow.disagreed,
+            utc_day(db, ReviewDecisionRow.created_at),
+            ReviewItemRow.outcome,
+            double,
+        )
+        .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
+        .where(
+            ReviewDecisionRow.decision.in_(VERDICTS),
+            ReviewDecisionRow.created_at >= span.start,
+            ReviewDecisionRow.created_at < span.end,
+        )
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+    # Sorted here: ORDER BY id tempts SQLite to walk every decision in id order instead.
+    return sorted((_as_decided(row) for row in rows), key=lambda row: row.id)
+
+
+def _as_decided(row: Any) -> Decided:
+    item_id, asset_id, decision, reason, category, machine = row[1:7]
+    return Decided(
+        id=int(row[0]),
+        item_id=item_id,
+        asset_id=asset_id,
+        decision=decision,
+        reason=reason,
+        category=category,
+        machine_action=machine,
+        disagreed=bool(row[7]),
+        day=as_date(row[8]),
+        outcome=row[9],
+        double=bool(row[10]),
+    )
 
 
 def _machine(db: Database, span: Window) -> MachineCounts:
@@ -176,23 +242,12 @@ def _decision_times(db: Database, span: Window) -> dict[str, Any]:
     }
 
 
-def _disagreement(db: Database, span: Window) -> dict[str, Any]:
+def _disagreement(decided: list[Decided]) -> dict[str, Any]:
     """Of the items two people reviewed, the share where the second differed from the first."""
-    with db.session() as session:
-        rows = session.execute(
-            select(ReviewDecisionRow.item_id, ReviewDecisionRow.disagreed)
-            .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
-            .where(
-                ReviewItemRow.reviews_needed == 2,
-                ReviewItemRow.state == "done",
-                ReviewDecisionRow.decision.in_(VERDICTS),
-                ReviewDecisionRow.created_at >= span.start,
-                ReviewDecisionRow.created_at < span.end,
-            )
-        ).all()
     pairs: dict[str, list[bool]] = defaultdict(list)
-    for item_id, flag in rows:
-        pairs[item_id].append(bool(flag))
+    for row in decided:
+        if row.double:
+            pairs[row.item_id].append(row.disagreed)
     twice = [flags for flags in pairs.values() if len(flags) >= 2]
     disagreed = sum(1 for flags in twice if any(flags))
     return {
@@ -206,34 +261,14 @@ def _disagreement(db: Database, span: Window) -> dict[str, Any]:
 DecisionCounts = list[tuple[str, str, str, str | None, int]]
 
 
-def _final_decisions(db: Database, span: Window) -> DecisionCounts:
+def _final_decisions(decided: list[Decided]) -> DecisionCounts:
     """Each asset's latest approve or reject that settled its item, in the window, counted
-    by the database per kind (the window's decisions are found by their time's index)."""
-    latest = (
-        select(func.max(ReviewDecisionRow.id))
-        .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
-        .where(
-            ReviewItemRow.outcome.in_(VERDICTS),
-            ReviewDecisionRow.decision.in_(VERDICTS),
-            ReviewDecisionRow.created_at >= span.start,
-            ReviewDecisionRow.created_at < span.end,
-        )
-        .group_by(ReviewDecisionRow.asset_id)
+    per kind."""
+    latest = {row.asset_id: row for row in decided if row.outcome in VERDICTS}
+    kinds = Counter(
+        (row.decision, row.reason, row.category, row.machine_action) for row in latest.values()
     )
-    kinds = (
-        ReviewDecisionRow.decision,
-        ReviewDecisionRow.reason,
-        ReviewDecisionRow.category,
-        ReviewDecisionRow.machine_action,
-    )
-    with db.session() as session:
-        rows = session.execute(
-            select(*kinds, func.count()).where(ReviewDecisionRow.id.in_(latest)).group_by(*kinds)
-        ).all()
-    return [
-        (decision, reason, category, machine, int(n))
-        for decision, reason, category, machine, n in rows
-    ]
+    return [(*kind, count) for kind, count in kinds.items()]
 
 
 def _error_rates(decisions: DecisionCounts) -> list[dict[str, Any]]:
@@ -273,19 +308,8 @@ def _category_view(name: str, counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _daily(span: Window, machine: MachineCounts, db: Database) -> list[dict[str, Any]]:
-    day_of = utc_day(db, ReviewDecisionRow.created_at)
-    with db.session() as session:
-        decided = session.execute(
-            select(day_of, func.count())
-            .where(
-                ReviewDecisionRow.decision.in_(VERDICTS),
-                ReviewDecisionRow.created_at >= span.start,
-                ReviewDecisionRow.created_at < span.end,
-            )
-            .group_by(day_of)
-        ).all()
-    people = {as_date(moment): int(count) for moment, count in decided}
+def _daily(span: Window, machine: MachineCounts, decided: list[Decided]) -> list[dict[str, Any]]:
+    people = Counter(row.day for row in decided)
     by_day: dict[date, Counter[str]] = defaultdict(Counter)
     for (moment, action), count in machine.items():
         by_day[moment][action] += count
@@ -296,7 +320,7 @@ def _daily(span: Window, machine: MachineCounts, db: Database) -> list[dict[str,
             "auto_allowed": by_day[day]["allow"],
             "auto_blocked": by_day[day]["block"],
             "sent_to_review": by_day[day]["review"],
-            "human_decisions": people.get(day, 0),
+            "human_decisions": people[day],
         }
         for day in span.days()
     ]

@@ -26,6 +26,7 @@ from vigil.storage.tables import UserRow, WebSessionRow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
+MAX_EVENTS = 1000  # sign-in events listed at once
 _hasher = PasswordHasher()
 # Verified when a username is unknown, so a missing user takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -51,7 +52,7 @@ class UserService:
     ) -> None:
         self.db = db
         self.session_seconds = session_hours * 3600
-        self.guard = guard or SignInGuard(SignInRules())
+        self.guard = guard or SignInGuard(SignInRules(), db)
 
     def create(self, username: str, password: str, role: str) -> dict[str, Any]:
         if not USERNAME.match(username):
@@ -90,7 +91,7 @@ class UserService:
                 session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
             return _user_view(row)
 
-    # -- sign-in lockouts (in memory, per process: SignInGuard) ------------------------------
+    # -- sign-in lockouts and events (the sign_in_events table: SignInGuard) ------------------
 
     def lockouts(self, who: Principal) -> builtins.list[dict[str, Any]]:
         require_role(who, Role.ADMIN)
@@ -101,6 +102,20 @@ class UserService:
         require_role(who, Role.ADMIN)
         lifted = self.guard.unlock(username, address, who.key_id)
         return {"username": username, "address": address, "lifted": lifted}
+
+    def sign_in_events(
+        self,
+        who: Principal,
+        username: str | None = None,
+        address: str | None = None,
+        limit: int = 100,
+    ) -> builtins.list[dict[str, Any]]:
+        """The newest sign-in attempts and unlocks first (of ``username`` and/or ``address``
+        if given)."""
+        require_role(who, Role.ADMIN)
+        if not 1 <= limit <= MAX_EVENTS:
+            raise InvalidParameter(f"limit must be between 1 and {MAX_EVENTS}")
+        return self.guard.events(username, address, limit)
 
     # -- sessions ----------------------------------------------------------------------------
 
