@@ -156,7 +156,7 @@ def in_process_actions(paths: Sequence[Path], detectors: list[str] | None) -> li
     policy = PolicyStore().get("default")
     results = engine.moderate_batch([path.read_bytes() for path in paths], policy)
     return [
-        r.decision.action.value if isinstance(r, ModerationResult) else "refused" for r in results
+        str(r.decision.action) if isinstance(r, ModerationResult) else "refused" for r in results
     ]
 
 
