@@ -12,9 +12,10 @@ import pytest
 
 from vigil.errors import InvalidParameter
 from vigil.settings import Settings
+from vigil.storage.archive_class import archive_storage_class
 from vigil.storage.blobs import Area, BlobStore, LocalBlobStore
 from vigil.storage.open import open_blob_store
-from vigil.storage.s3 import S3BlobStore, archive_storage_class
+from vigil.storage.s3 import S3BlobStore
 
 
 def test_a_blob_moves_into_the_archive_and_back(blob_store: BlobStore) -> None:

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from vigil.errors import InvalidParameter
 from vigil.settings import Settings
+from vigil.storage.archive_class import archive_storage_class
 from vigil.storage.blobs import BlobStore, LocalBlobStore
-from vigil.storage.s3 import S3BlobStore, archive_storage_class
 
 # Bucket names: letters, digits, dots, dashes (and underscores, which some servers allow).
 BUCKET = re.compile(r"[A-Za-z0-9._-]+")
@@ -27,6 +27,8 @@ def open_blob_store(settings: Settings) -> BlobStore:
         raise InvalidParameter(
             f"VIGIL_BLOB_URL must be empty (local directory) or s3://bucket[/prefix], not {url!r}"
         )
+    from vigil.storage.s3 import S3BlobStore  # boto3: only for an S3 store
+
     return S3BlobStore(
         parts.netloc,
         parts.path.strip("/"),

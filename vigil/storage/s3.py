@@ -15,7 +15,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vigil.errors import InvalidParameter, StorageUnavailable
+from vigil.errors import StorageUnavailable
+from vigil.storage.archive_class import DEFAULT_ARCHIVE_CLASS, archive_storage_class
 from vigil.storage.blobs import CHUNK_BYTES, Area, check_key
 
 # Error codes S3 and compatible servers use for "no such object" (HEAD has no body, so 404).
@@ -26,27 +27,6 @@ MULTIPART_BYTES = 8 * CHUNK_BYTES
 # size; larger ranges mean fewer requests (each costs a round trip) for the same bytes.
 READ_RANGE_BYTES = 4 * CHUNK_BYTES
 UPLOAD_THREADS = 4
-# Storage classes the archive area may use: each reads back at once, so a restore is a copy.
-INSTANT_CLASSES = ("GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "STANDARD")
-# These need a RestoreObject (hours) before a read or copy; vigil's restore is immediate.
-RESTORE_FIRST_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
-DEFAULT_ARCHIVE_CLASS = "GLACIER_IR"
-
-
-def archive_storage_class(value: str) -> str:
-    """The storage class for the archive area, normalised; refused unless objects in it can be
-    read at once (GLACIER and DEEP_ARCHIVE can't: a restore would take hours)."""
-    name = value.strip().upper()
-    if name in INSTANT_CLASSES:
-        return name
-    usable = ", ".join(INSTANT_CLASSES)
-    if name in RESTORE_FIRST_CLASSES:
-        raise InvalidParameter(
-            f"VIGIL_S3_ARCHIVE_STORAGE_CLASS={name} is not supported: objects in {name} must be "
-            f"restored for hours before they can be read, and vigil restores archived assets "
-            f"at once. Use one of {usable} (GLACIER_IR is cold storage read in milliseconds)"
-        )
-    raise InvalidParameter(f"VIGIL_S3_ARCHIVE_STORAGE_CLASS must be one of {usable}, not {value!r}")
 
 
 class S3BlobStore:

@@ -8,6 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,8 +29,6 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
 MAX_EVENTS = 1000  # sign-in events listed at once
 _hasher = PasswordHasher()
-# Verified when a username is unknown, so a missing user takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class UserService:
         with self.db.session() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
         with self.guard.hashing():
-            verified = _verify(row.password_hash if row else _DUMMY_HASH, password)
+            verified = _verify(row.password_hash if row else _dummy_hash(), password)
         if not verified or row is None or row.disabled:
             self.guard.failed(address, username)
             raise InvalidCredentials("wrong username or password")
@@ -176,6 +175,13 @@ class UserService:
                 session.execute(
                     delete(WebSessionRow).where(WebSessionRow.token_hash == hash_token(token))
                 )
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when a username is unknown, so a missing user takes as long as a wrong
+    password; made on first use (argon2id takes ~0.1 s, which every command would pay)."""
+    return _hasher.hash("not a real password")
 
 
 def _verify(password_hash: str, password: str) -> bool:
