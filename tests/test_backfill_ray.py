@@ -28,6 +28,7 @@ from tests.backfill_library import (  # noqa: E402
     stored,
 )
 from tests.cli_runner import run  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 from vigil.app import build, prepare_database  # noqa: E402
 from vigil.service.backfill.ray_cluster import RayExecutor  # noqa: E402
 from vigil.service.backfill.runner import Executor  # noqa: E402
@@ -130,3 +131,14 @@ def _scan_plan(root: Path, endpoint: str, target: str) -> ScanPlan:
     finally:
         vigil.close()
     return ScanPlan(settings, source_spec(settings, target), policy)
+
+
+def test_an_address_where_no_cluster_listens_is_refused_at_once() -> None:
+    from vigil.errors import RayUnavailable
+    from vigil.service.backfill.ray_cluster import _check_reachable
+
+    nobody = f"127.0.0.1:{free_port()}"
+    for address in (nobody, f"ray://{nobody}"):
+        with pytest.raises(RayUnavailable, match="no Ray cluster answered"):
+            _check_reachable(address)
+    _check_reachable("auto")  # left to Ray, which finds the local cluster itself

@@ -10,6 +10,7 @@ up after ``TASK_RETRIES`` and reported line by line as failed, never fatal to th
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ from vigil.service.backfill.runner import Line, WorkerPlan
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 TASK_RETRIES = 3
+# How long the head's address may take to accept a connection before --ray gives up.
+CONNECT_SECONDS = 5.0
 
 
 def _ray() -> Any:
@@ -37,9 +40,22 @@ def connect(address: str) -> None:
     ray = _ray()
     if ray.is_initialized():
         return
+    _check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as failure:
+        raise RayUnavailable(f"no Ray cluster answered at {address!r}: {failure}") from failure
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a ``host:port`` (or ``ray://host:port``) where nothing listens: Ray itself
+    keeps retrying such an address for minutes."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as failure:
         raise RayUnavailable(f"no Ray cluster answered at {address!r}: {failure}") from failure
 
 
