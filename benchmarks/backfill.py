@@ -34,10 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's
 from tests.conftest import S3_TEST_ENV
 from tests.images import encode
 from tests.servers import S3Server
-from vigil.app import build, prepare_database
 from vigil.service.backfill.runner import Executor
 from vigil.service.backfill.scan import ScanPlan
-from vigil.service.backfill.service import RunOptions, scan, source_spec
+from vigil.service.backfill.service import RunOptions, active_policy, scan, source_spec
 from vigil.settings import Settings
 
 SOURCES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field")
@@ -68,13 +67,7 @@ def fill(endpoint: str, count: int, size: int) -> str:
 
 def plan_for(root: Path, endpoint: str, url: str, detectors: list[str]) -> ScanPlan:
     settings = Settings(data_dir=root, detectors=detectors, s3_endpoint_url=endpoint)
-    prepare_database(settings)
-    vigil = build(settings)
-    try:
-        policy = vigil.policy(None)
-    finally:
-        vigil.close()
-    return ScanPlan(settings, source_spec(settings, url), policy)
+    return ScanPlan(settings, source_spec(settings, url), active_policy(settings, None))
 
 
 def timed(plan: ScanPlan, options: RunOptions) -> tuple[float, float, int]:

@@ -29,11 +29,15 @@ from tests.backfill_library import (  # noqa: E402
 )
 from tests.cli_runner import run  # noqa: E402
 from tests.servers import free_port  # noqa: E402
-from vigil.app import build, prepare_database  # noqa: E402
 from vigil.service.backfill.ray_cluster import RayExecutor  # noqa: E402
 from vigil.service.backfill.runner import Executor  # noqa: E402
 from vigil.service.backfill.scan import ScanPlan  # noqa: E402
-from vigil.service.backfill.service import RunOptions, scan, source_spec  # noqa: E402
+from vigil.service.backfill.service import (  # noqa: E402
+    RunOptions,
+    active_policy,
+    scan,
+    source_spec,
+)
 from vigil.settings import Settings  # noqa: E402
 
 pytestmark = [
@@ -124,13 +128,7 @@ def test_rescan_on_ray_updates_stored_assets_once(tmp_path: Path, ray_address: s
 
 def _scan_plan(root: Path, endpoint: str, target: str) -> ScanPlan:
     settings = Settings(data_dir=root / "data", detectors=["nsfw"], s3_endpoint_url=endpoint)
-    prepare_database(settings)
-    vigil = build(settings)
-    try:
-        policy = vigil.policy(None)
-    finally:
-        vigil.close()
-    return ScanPlan(settings, source_spec(settings, target), policy)
+    return ScanPlan(settings, source_spec(settings, target), active_policy(settings, None))
 
 
 def test_an_address_where_no_cluster_listens_is_refused_at_once() -> None:

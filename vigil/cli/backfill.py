@@ -101,19 +101,13 @@ def rescan(
 
 
 def _prepared(policy: str | None) -> tuple[Any, Any]:
-    """Settings with absolute paths (a Ray worker starts elsewhere), the database migrated,
-    and the policy's active version, resolved once so every worker decides alike."""
-    from vigil.app import build, prepare_database
-    from vigil.service.backfill.service import portable
+    """Settings with absolute paths (a Ray worker starts elsewhere) and the policy's active
+    version."""
+    from vigil.service.backfill.service import active_policy, portable
     from vigil.settings import load_settings
 
     settings = portable(load_settings())
-    prepare_database(settings)
-    vigil = build(settings)
-    try:
-        return settings, vigil.policy(policy)
-    finally:
-        vigil.close()
+    return settings, active_policy(settings, policy)
 
 
 def _options(batch_size: int, ray: str | None, workers: int | None) -> RunOptions:

@@ -23,6 +23,7 @@ from vigil.service.backfill.scan import ScanPlan
 from vigil.service.backfill.sources import SourceSpec
 
 if TYPE_CHECKING:
+    from vigil.policy.model import Policy
     from vigil.settings import Settings
 
 
@@ -37,6 +38,19 @@ class RunOptions:
     on_line: Callable[[Line], None] | None = None
     # Called with the executor once it exists (the tests kill Ray actors mid-run).
     on_executor: Callable[[Executor], None] | None = field(default=None, compare=False)
+
+
+def active_policy(settings: Settings, name: str | None) -> Policy:
+    """The database migrated and the active version of policy ``name`` (None: the default),
+    resolved once so that every worker decides alike."""
+    from vigil.app import build, prepare_database
+
+    prepare_database(settings)
+    vigil = build(settings)
+    try:
+        return vigil.policy(name)
+    finally:
+        vigil.close()
 
 
 def source_spec(settings: Settings, target: str) -> SourceSpec:
