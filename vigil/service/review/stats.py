@@ -6,11 +6,10 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, cast, func, select
+from sqlalchemy import Float, Integer, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,86 +36,42 @@ MachineCounts = dict[tuple[date, str], int]
 
 def stats(db: Database, span: Window) -> dict[str, Any]:
     machine = _machine(db, span)
-    decided = _decided(db, span)
     return {
         "since": span.first.isoformat(),
         "until": span.last.isoformat(),
         **_shares(machine),
         **_decision_times(db, span),
-        **_disagreement(decided),
-        "categories": _error_rates(_final_decisions(decided)),
-        "daily": _daily(span, machine, decided),
+        **_disagreement(db, span),
+        "categories": _error_rates(_final_decisions(db, span)),
+        "daily": _daily(span, machine, _people_per_day(db, span)),
     }
 
 
 def daily(db: Database, span: Window) -> list[dict[str, Any]]:
     """Only the per-day figures (the CSV export): none of the others is computed."""
-    return _daily(span, _machine(db, span), _decided(db, span))
+    return _daily(span, _machine(db, span), _people_per_day(db, span))
 
 
-@dataclass(frozen=True)
-class Decided:
-    """A person's approve or reject made in the window, with what its item says."""
-
-    id: int
-    item_id: str
-    asset_id: str
-    decision: str
-    reason: str
-    category: str
-    machine_action: str | None
-    disagreed: bool
-    day: date
-    outcome: str | None  # the item's
-    double: bool  # the item needed two people and is done
+# The people's figures are counted by the database and come back as a handful of rows: a
+# million assets' window holds thousands of decisions, and reading each into Python cost
+# more than the counting, and set off the interpreter's full garbage collections.
 
 
-def _decided(db: Database, span: Window) -> list[Decided]:
-    """The window's verdicts, found through the decision time's index, in one pass that
-    serves disagreement, error rates and the daily counts (oldest first)."""
-    double = and_(ReviewItemRow.reviews_needed == 2, ReviewItemRow.state == "done")
-    query = (
-        select(
-            ReviewDecisionRow.id,
-            ReviewDecisionRow.item_id,
-            ReviewDecisionRow.asset_id,
-            ReviewDecisionRow.decision,
-            ReviewDecisionRow.reason,
-            ReviewDecisionRow.category,
-            ReviewDecisionRow.machine_action,
-            ReviewDecisionRow.disagreed,
-            utc_day(db, ReviewDecisionRow.created_at),
-            ReviewItemRow.outcome,
-            double,
-        )
-        .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
-        .where(
-            ReviewDecisionRow.decision.in_(VERDICTS),
-            ReviewDecisionRow.created_at >= span.start,
-            ReviewDecisionRow.created_at < span.end,
-        )
+def _verdicts_in(span: Window) -> tuple[Any, ...]:
+    """A person's approve or reject made in the window (found through the time's index)."""
+    return (
+        ReviewDecisionRow.decision.in_(VERDICTS),
+        ReviewDecisionRow.created_at >= span.start,
+        ReviewDecisionRow.created_at < span.end,
     )
+
+
+def _people_per_day(db: Database, span: Window) -> Counter[date]:
+    """The window's approves and rejects per UTC day."""
+    day_of = utc_day(db, ReviewDecisionRow.created_at)
+    query = select(day_of, func.count()).where(*_verdicts_in(span)).group_by(day_of)
     with db.session() as session:
-        rows = session.execute(query).all()
-    # Sorted here: ORDER BY id tempts SQLite to walk every decision in id order instead.
-    return sorted((_as_decided(row) for row in rows), key=lambda row: row.id)
-
-
-def _as_decided(row: Any) -> Decided:
-    item_id, asset_id, decision, reason, category, machine = row[1:7]
-    return Decided(
-        id=int(row[0]),
-        item_id=item_id,
-        asset_id=asset_id,
-        decision=decision,
-        reason=reason,
-        category=category,
-        machine_action=machine,
-        disagreed=bool(row[7]),
-        day=as_date(row[8]),
-        outcome=row[9],
-        double=bool(row[10]),
-    )
+        return Counter({as_date(day): int(count) for day, count in session.execute(query)})
 
 
 def _machine(db: Database, span: Window) -> MachineCounts:
@@ -189,10 +144,17 @@ def seconds_between(db: Database, start: Any, end: Any) -> Any:
     if db.engine.dialect.name == "postgresql":
         return cast(func.extract("epoch", end - start), Float)
 
+    def day(column: Any) -> Any:
+        # The text up to the seconds only: SQLite rounds .9995 and up to the next second,
+        # which the fraction would then count again.
+        return func.julianday(func.substr(column, 1, 19))
+
     def fraction(column: Any) -> Any:
         return cast(func.substr(column, 20), Float)
 
-    whole = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+    # julianday() is about twice as fast as strftime('%s'); rounding its difference gives
+    # the whole seconds exactly (its error is far below a second).
+    whole = func.round((day(end) - day(start)) * 86400)
     return whole + (fraction(end) - fraction(start))
 
 
@@ -242,18 +204,31 @@ def _decision_times(db: Database, span: Window) -> dict[str, Any]:
     }
 
 
-def _disagreement(decided: list[Decided]) -> dict[str, Any]:
-    """Of the items two people reviewed, the share where the second differed from the first."""
-    pairs: dict[str, list[bool]] = defaultdict(list)
-    for row in decided:
-        if row.double:
-            pairs[row.item_id].append(row.disagreed)
-    twice = [flags for flags in pairs.values() if len(flags) >= 2]
-    disagreed = sum(1 for flags in twice if any(flags))
+def _disagreement(db: Database, span: Window) -> dict[str, Any]:
+    """Of the items two people reviewed, the share where the second differed from the first:
+    items that needed two people and are done, with two or more verdicts in the window."""
+    # Grouped before the join: only the few items with two verdicts are looked up.
+    per_item = (
+        select(
+            ReviewDecisionRow.item_id,
+            func.max(cast(ReviewDecisionRow.disagreed, Integer)).label("differed"),
+        )
+        .where(*_verdicts_in(span))
+        .group_by(ReviewDecisionRow.item_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    query = (
+        select(func.count(), func.coalesce(func.sum(per_item.c.differed), 0))
+        .join(ReviewItemRow, ReviewItemRow.id == per_item.c.item_id)
+        .where(ReviewItemRow.reviews_needed == 2, ReviewItemRow.state == "done")
+    )
+    with db.session() as session:
+        twice, disagreed = (int(value) for value in session.execute(query).one())
     return {
-        "double_reviewed": len(twice),
+        "double_reviewed": twice,
         "disagreements": disagreed,
-        "disagreement_rate": round(disagreed / len(twice), 4) if twice else None,
+        "disagreement_rate": round(disagreed / twice, 4) if twice else None,
     }
 
 
@@ -261,14 +236,27 @@ def _disagreement(decided: list[Decided]) -> dict[str, Any]:
 DecisionCounts = list[tuple[str, str, str, str | None, int]]
 
 
-def _final_decisions(decided: list[Decided]) -> DecisionCounts:
+def _final_decisions(db: Database, span: Window) -> DecisionCounts:
     """Each asset's latest approve or reject that settled its item, in the window, counted
     per kind."""
-    latest = {row.asset_id: row for row in decided if row.outcome in VERDICTS}
-    kinds = Counter(
-        (row.decision, row.reason, row.category, row.machine_action) for row in latest.values()
+    latest = (
+        select(func.max(ReviewDecisionRow.id))
+        .join(ReviewItemRow, ReviewItemRow.id == ReviewDecisionRow.item_id)
+        .where(*_verdicts_in(span), ReviewItemRow.outcome.in_(VERDICTS))
+        .group_by(ReviewDecisionRow.asset_id)
     )
-    return [(*kind, count) for kind, count in kinds.items()]
+    kind = (
+        ReviewDecisionRow.decision,
+        ReviewDecisionRow.reason,
+        ReviewDecisionRow.category,
+        ReviewDecisionRow.machine_action,
+    )
+    query = select(*kind, func.count()).where(ReviewDecisionRow.id.in_(latest)).group_by(*kind)
+    with db.session() as session:
+        return [
+            (decision, reason, category, machine, int(count))
+            for decision, reason, category, machine, count in session.execute(query)
+        ]
 
 
 def _error_rates(decisions: DecisionCounts) -> list[dict[str, Any]]:
@@ -308,8 +296,7 @@ def _category_view(name: str, counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _daily(span: Window, machine: MachineCounts, decided: list[Decided]) -> list[dict[str, Any]]:
-    people = Counter(row.day for row in decided)
+def _daily(span: Window, machine: MachineCounts, people: Counter[date]) -> list[dict[str, Any]]:
     by_day: dict[date, Counter[str]] = defaultdict(Counter)
     for (moment, action), count in machine.items():
         by_day[moment][action] += count
