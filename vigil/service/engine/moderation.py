@@ -95,6 +95,11 @@ class ModerationEngine:
     def ready(self) -> bool:
         return self._loaded.is_set()
 
+    def close(self) -> None:
+        """Stop the detector threads, for a command that is done moderating; a process that
+        still has them cannot end before the interpreter has joined them."""
+        self._pool.shutdown()
+
     @property
     def failures(self) -> dict[str, str]:
         """Each detector that could not be built or loaded, with the reason."""

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.errors import CorruptVideo
 from vigil.labels import above
 from vigil.media.video_formats import VideoKind, video_kind
-from vigil.media.video_open import open_video
 from vigil.policy.context import resolve_context
-from vigil.policy.model import Policy
-from vigil.service.engine.moderation import ModerationEngine
-from vigil.service.video.analysis import VideoAnalyzer, VideoReport
+
+# PyAV (a tenth of a second to import) only once a file is a video: `vigil moderate` and
+# `vigil scan` ask every file ``video_kind_of`` first, and most are images.
+if TYPE_CHECKING:
+    from vigil.policy.model import Policy
+    from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.video.analysis import VideoReport
 
 HEAD_BYTES = 64 * 1024
 
@@ -37,6 +40,9 @@ def moderate_video_file(
 ) -> VideoReport:
     """``min_confidence`` (default: the setting) is the floor for per-frame labels and so
     for segments."""
+    from vigil.media.video_open import open_video
+    from vigil.service.video.analysis import VideoAnalyzer
+
     resolved = resolve_context(policy, context or {}, datetime.now(UTC))
     settings = engine.settings
     if min_confidence is not None:
