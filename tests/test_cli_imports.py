@@ -5,8 +5,20 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
-HEAVY = ("onnx", "onnxruntime", "mediapipe", "av", "boto3", "ray", "pyarrow")
+# rich and prometheus_client too: `vigil moderate` prints JSON and serves no metrics.
+HEAVY = (
+    "onnx",
+    "onnxruntime",
+    "mediapipe",
+    "av",
+    "boto3",
+    "ray",
+    "pyarrow",
+    "rich",
+    "prometheus_client",
+)
 
 
 def test_importing_the_cli_loads_no_heavy_module() -> None:
@@ -28,3 +40,38 @@ def test_defaults_written_out_in_the_cli_match_their_sources() -> None:
     assert adapters.DEFAULT_BACKBONE == DEFAULT_BACKBONE
     assert adapter_service.DEFAULT_BACKBONE == DEFAULT_BACKBONE
     assert models.PREPROCESSOR == PREPROCESSOR
+
+
+# What `vigil moderate` leaves out of its process: rich prints only tables and refusals, and
+# a one-shot engine records no metrics (docs/speed.md, "CLI start-up").
+ONE_SHOT_UNUSED = ("rich", "prometheus_client")
+
+ONE_SHOT = """
+import io, sys
+from pathlib import Path
+from PIL import Image
+import vigil.cli.main
+from vigil.app import moderation_engine
+from vigil.settings import Settings
+tmp, policies = Path(sys.argv[1]), Path(sys.argv[2])
+settings = Settings(data_dir=tmp / "data", policy_dir=policies, detectors=["nsfw"])
+engine, policy = moderation_engine(settings)
+photo = io.BytesIO()
+Image.new("RGB", (160, 120), "gray").save(photo, format="JPEG")
+engine.moderate(photo.getvalue(), policy)
+engine.close()
+print(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[3:])))
+"""
+
+
+def test_a_one_shot_engine_moderates_without_rich_or_prometheus(
+    tmp_path: Path, policy_dir: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_SHOT, str(tmp_path), str(policy_dir), *ONE_SHOT_UNUSED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert ast.literal_eval(done.stdout.strip().splitlines()[-1]) == []

@@ -161,7 +161,7 @@ def moderation_engine(
     policies = PolicyRepository(db)
     _prepare(settings, policies)
     policy = policies.get(policy_name or settings.default_policy)
-    engine = ModerationEngine(settings)
+    engine = ModerationEngine(settings, metrics=False)  # no /metrics to serve
     matching = hashlist_rules(settings)  # hash lists
     engine.known = KnownContent(db, HashMatcher(db, matching)) if matching.enabled else None
     engine.load([policy])

@@ -3,9 +3,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from vigil.errors import InvalidPolicy, PolicyNotFound
-from vigil.policy.loader import PolicyStore, parse_policy
+from vigil.policy.loader import (
+    FastPolicyYamlLoader,
+    PolicyStore,
+    PolicyYamlLoader,
+    parse_policy,
+)
+from vigil.policy.sources import policy_sources
 
 
 def refusal(text: str) -> str:
@@ -40,6 +47,24 @@ def test_bad_yaml_reports_line_and_column() -> None:
 )
 def test_invalid_policies_are_refused_clearly(text: str, fragment: str) -> None:
     assert fragment in refusal(text)
+
+
+def test_libyaml_reads_a_policy_as_pyyaml_does() -> None:
+    """Policies are read with LibYAML's parser for speed (docs/speed.md, "CLI start-up"), with
+    the same YAML 1.2 scalars as PyYAML's own."""
+    scalars = "name: x\ncontext: {region: NO, audience: 13_17, at: 22:00, on: yes, n: 1.5e3}\n"
+    for text in [scalars, *(source.text for source in policy_sources(None))]:
+        fast = yaml.load(text, Loader=FastPolicyYamlLoader)
+        assert fast == yaml.load(text, Loader=PolicyYamlLoader)
+
+
+def test_a_refusal_is_worded_by_pyyaml_not_libyaml() -> None:
+    # LibYAML says "found a tab character that violates indentation" here.
+    message = refusal("name: x\n\tfoo: 1\n")
+    assert (
+        message
+        == "p.yaml: bad YAML at line 2, column 1: found character '\\t' that cannot start any token"
+    )
 
 
 def test_version_changes_with_the_text() -> None:

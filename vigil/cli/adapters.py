@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from vigil.cli.output import OutputFormat, err, fail
 from vigil.errors import InvalidParameter, VigilError
@@ -51,6 +49,9 @@ def train(
 
 
 def _print_metrics(meta: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(
         title=f"{meta['name']} {meta['version']}: {meta['train_images']} images trained, "
         f"{meta['test_images']} held out ({meta['backbone']})"
@@ -83,6 +84,9 @@ def list_(output: Annotated[OutputFormat, typer.Option("--format")] = OutputForm
     if output is OutputFormat.JSON:
         print(json.dumps(found, indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="adapters")
     for column in ("Name", "Versions", "Labels", "Backbone", "Recall", "Created"):
         table.add_column(column)

@@ -116,7 +116,11 @@ def _options(batch_size: int, ray: str | None, workers: int | None) -> RunOption
     from vigil.service.backfill.service import RunOptions
 
     bar = Progress(
-        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err.console,
     )
     task = bar.add_task("scanning", total=None)
 

@@ -6,9 +6,6 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from vigil.cli.output import OutputFormat, err, fail
 from vigil.errors import VigilError
@@ -53,6 +50,10 @@ def detectors(
 
 
 def _print_table(found: list[DetectorInfo]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title="vigil detectors")
     for column in ("Name", "Version", "Labels", "Licence", "Enabled", "On demand", "State"):
         table.add_column(column)
@@ -72,6 +73,10 @@ def _print_table(found: list[DetectorInfo]) -> None:
 
 
 def _providers(output: OutputFormat) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from vigil.detectors.providers import report
     from vigil.settings import load_settings
 

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from vigil.cli.output import OutputFormat, err, fail, loaded_engine
 from vigil.errors import VigilError
@@ -91,6 +89,9 @@ def _rate(value: float | None) -> str:
 
 
 def _print_table(policy: Policy, result: Evaluation, refused: list[Refused]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(width=160)
     table = Table(title=f"policy {policy.name} @ {policy.version}: {result.files} file(s)")
     headers = ("Category", "Positives", "Flagged", "TP", "FP", "FN")

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from vigil.cli import quick_exit
 from vigil.cli.gc_pause import paused_gc
@@ -87,6 +85,9 @@ def list_keys(
     if output is OutputFormat.JSON:
         print(json.dumps([view.to_dict() for view in views], indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="keys")
     for column in ("Id", "Kind", "Name", "Role", "Grants", "Status", "Created", "Expires"):
         table.add_column(column)

@@ -10,34 +10,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from vigil.cli import gc_pause
 
-from vigil.cli import gc_pause, quick_exit
-from vigil.cli.adapters import adapters_app
-from vigil.cli.alerts import alerts_app
-from vigil.cli.archive import archive_app
-from vigil.cli.aws import aws_app
-from vigil.cli.backfill import RayOption, WorkersOption, needs_backfill, rescan, scan_backfill
-from vigil.cli.detectors import detectors
-from vigil.cli.eval import evaluate
-from vigil.cli.ingest import ingest_app
-from vigil.cli.jobs import jobs_app, worker
-from vigil.cli.keys import keys_app
-from vigil.cli.lists import lists_app  # hash lists
-from vigil.cli.models import models_app
-from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
-from vigil.cli.policy import policy_app
-from vigil.cli.presets import presets_app
-from vigil.cli.users import users_app
-from vigil.cli.webhooks import webhooks_app
-from vigil.errors import VigilError
+# Importing the command modules makes objects that live until the process ends: the
+# collector's passes over them find nothing to free (vigil/cli/gc_pause.py).
+with gc_pause.paused_gc():
+    import typer
+
+    from vigil.cli import quick_exit
+    from vigil.cli.adapters import adapters_app
+    from vigil.cli.alerts import alerts_app
+    from vigil.cli.archive import archive_app
+    from vigil.cli.aws import aws_app
+    from vigil.cli.backfill import RayOption, WorkersOption, needs_backfill, rescan, scan_backfill
+    from vigil.cli.detectors import detectors
+    from vigil.cli.eval import evaluate
+    from vigil.cli.ingest import ingest_app
+    from vigil.cli.jobs import jobs_app, worker
+    from vigil.cli.keys import keys_app
+    from vigil.cli.lists import lists_app  # hash lists
+    from vigil.cli.models import models_app
+    from vigil.cli.output import OutputFormat, err, fail, loaded_engine, parse_pairs
+    from vigil.cli.policy import policy_app
+    from vigil.cli.presets import presets_app
+    from vigil.cli.users import users_app
+    from vigil.cli.webhooks import webhooks_app
+    from vigil.errors import VigilError
 
 # Only what `vigil --help` needs is imported here; the detector stack, onnx, PyAV, boto3 and
 # the service layer are imported inside the commands that use them (tests/test_cli_imports.py).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from vigil.policy.model import Policy
     from vigil.service.engine.moderation import ModerationEngine, ModerationResult
     from vigil.settings import Settings
@@ -146,6 +150,9 @@ def _outcome_dict(
 
 
 def _print_table(record: dict[str, Any]) -> None:
+    from rich.console import Console  # here: JSON output needs no rich
+    from rich.table import Table
+
     console = Console()
     if "error" in record:
         console.print(
@@ -173,6 +180,8 @@ def _print_table(record: dict[str, Any]) -> None:
 
 
 def _print_segments(console: Console, record: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"segments ({record['StatusMessage']})")
     for column in ("Start", "End", "Label", "Confidence"):
         table.add_column(column)
@@ -264,6 +273,7 @@ def scan(
 ) -> None:
     """Moderate every file under a folder, recursively, or every object under an S3 prefix,
     and summarise; here, or on a Ray cluster with --ray (docs/scale-out.md)."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from vigil.service.assets.scan import ScanSummary
@@ -292,7 +302,7 @@ def scan(
     summary = ScanSummary()
     sink = report.open("w", encoding="utf-8") if report else None
     try:
-        with Progress(console=err) as progress:
+        with Progress(console=err.console) as progress:
             task = progress.add_task("scanning", total=len(files))
             for start in range(0, len(files), batch_size):
                 chunk = files[start : start + batch_size]
@@ -416,6 +426,10 @@ def show_settings(
     ] = False,
 ) -> None:
     """Print every setting's effective value and where it came from (secrets hidden)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from vigil.settings import describe
 
     table = Table(title="vigil settings")

@@ -8,13 +8,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from vigil.errors import InvalidParameter, VigilError
 from vigil.service.access.principal import Principal, Role
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from vigil.app import Vigil
     from vigil.policy.model import Policy
     from vigil.service.engine.moderation import ModerationEngine
@@ -29,12 +29,34 @@ class OutputFormat(StrEnum):
     TABLE = "table"
 
 
-# soft_wrap: messages are not broken at the terminal width, so they can be grepped.
-err = Console(stderr=True, soft_wrap=True)
+class StderrConsole:
+    """rich's console for stderr, made on first use: a command that prints only JSON, such as
+    `vigil moderate`, then imports rich only to report a refusal (docs/speed.md, "CLI
+    start-up"; tests/test_cli_imports.py)."""
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            # soft_wrap: messages are not broken at the terminal width, so they can be grepped.
+            self._console = Console(stderr=True, soft_wrap=True)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+
+err = StderrConsole()
 
 
 def fail(exc: VigilError) -> NoReturn:
     """Print a refusal with its stable code and exit with status 2."""
+    from rich.markup import escape
+
     # The message is escaped: a refusal that names `vigil[clip]` must not lose its brackets.
     shown = escape(f"{exc.code}: {exc.message}")
     err.print(f"[red]error[/red] {shown}", markup=True, highlight=False)

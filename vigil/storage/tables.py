@@ -1,6 +1,8 @@
 """Database tables (SQLAlchemy 2 declarative). Changes here need an Alembic migration."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: with it SQLAlchemy evaluates each of the
+# ~240 `Mapped[...]` annotations from its string, a fifth of this module's import time, which
+# every `vigil` command that opens the database pays (docs/speed.md, "CLI start-up").
 
 from datetime import date, datetime
 from typing import Any

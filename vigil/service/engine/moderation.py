@@ -8,9 +8,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil import __version__
 from vigil.detectors import providers
@@ -20,7 +21,6 @@ from vigil.errors import DetectorFailed, NotReady, VigilError
 from vigil.labels import ModerationLabel, above, build_labels, text_detections
 from vigil.media.image import DecodedImage
 from vigil.media.intake import ImageLimits, decode_image
-from vigil.metrics import DETECTOR_SECONDS
 from vigil.policy.context import PolicyContext, resolve_context
 from vigil.policy.evaluate import evaluate
 from vigil.policy.model import Decision, Policy
@@ -29,6 +29,9 @@ from vigil.service.engine.detector_demand import acted_on_any, wanted
 from vigil.service.engine.fusion import Adjustment, fuse
 from vigil.service.hashlists.known import KnownCheck, KnownContent  # hash lists
 from vigil.settings import Settings
+
+if TYPE_CHECKING:
+    from prometheus_client import Histogram
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +72,11 @@ class ModerationEngine:
     loaded on its own: one that fails is kept in ``slots`` with its error and left out of
     ``detectors``, and the others serve."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, metrics: bool = True) -> None:
+        """``metrics=False``: record no detector timings, for a command that serves no
+        /metrics (`vigil moderate`); it then never imports prometheus_client."""
         self.settings = settings
+        self._detector_seconds = _detector_seconds() if metrics else None
         self.limits = ImageLimits.from_settings(settings)
         # Before any detector is built: each takes its precision from the providers, and a
         # provider this onnxruntime lacks stops the start here (ProviderUnavailable).
@@ -178,13 +184,19 @@ class ModerationEngine:
         The first failure, in detector order, is raised."""
 
         def run(detector: Detector, wanted: list[int]) -> list[list[Detection]]:
-            with DETECTOR_SECONDS.labels(detector=detector.name).time():
+            with self._timed(detector):
                 return detector.detect([images[index] for index in wanted])
 
         if not self.settings.parallel_detectors or len(runs) < 2:
             return [run(detector, wanted) for detector, wanted in runs]
         futures = [self._pool.submit(run, detector, wanted) for detector, wanted in runs]
         return [future.result() for future in futures]
+
+    def _timed(self, detector: Detector) -> AbstractContextManager[Any]:
+        """Times one detector's batch into the metrics, where this engine records them."""
+        if self._detector_seconds is None:
+            return nullcontext()
+        return self._detector_seconds.labels(detector=detector.name).time()
 
     def moderate(
         self,
@@ -261,3 +273,11 @@ class ModerationEngine:
 
 def _since(started: float) -> float:
     return time.perf_counter() - started
+
+
+def _detector_seconds() -> Histogram:
+    """The detector-time histogram /metrics serves; imported here, as prometheus_client and
+    its HTTP stack cost a one-shot command 20 ms it has no use for (docs/speed.md)."""
+    from vigil.metrics import DETECTOR_SECONDS
+
+    return DETECTOR_SECONDS

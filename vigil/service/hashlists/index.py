@@ -80,13 +80,7 @@ class HashIndex:
         chunks = _chunks(self.hashes)  # (n, 16): chunk c is bits 16c..16c+15
         order = np.argsort(chunks, axis=0, kind="stable")
         self._order = order.T.astype(np.int32)  # (16, n): positions by chunk value
-        # (16, 65537): where each chunk value's run starts in ``_order`` (a CSR table).
-        self._starts = np.stack(
-            [
-                np.concatenate(([0], np.cumsum(np.bincount(column, minlength=1 << CHUNK_BITS))))
-                for column in chunks.T
-            ]
-        ).astype(np.int64)
+        self._starts = _run_starts(chunks)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -118,6 +112,20 @@ class HashIndex:
             positions.append(self._order[chunk][_expand(starts, ends)])
             asked.append(np.repeat(owners, ends - starts))
         return np.concatenate(positions), np.concatenate(asked)
+
+
+def _run_starts(chunks: np.ndarray) -> np.ndarray:
+    """(16, 65537): where each chunk value's run starts in ``_order`` (a CSR table)."""
+    if len(chunks) == 0:
+        # All zeros, left to the allocator: counting would write the 8 MB, 10 to 60 ms for
+        # an empty index, which every process makes first (a one-shot `vigil moderate` too).
+        return np.zeros((CHUNKS, (1 << CHUNK_BITS) + 1), dtype=np.int64)
+    return np.stack(
+        [
+            np.concatenate(([0], np.cumsum(np.bincount(column, minlength=1 << CHUNK_BITS))))
+            for column in chunks.T
+        ]
+    ).astype(np.int64)
 
 
 def flip_masks(radius: int) -> np.ndarray:
