@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
@@ -37,3 +40,23 @@ def upload(client: TestClient, keys: Keys, policy: str, data: bytes | None = Non
 def status_of(vigil: Vigil, asset_id: str) -> str:
     admin = Principal(key_id="test", role=Role.ADMIN)
     return str(vigil.assets.get(asset_id, admin)["status"])
+
+
+def asset_row(asset_id: str, owner: str, created: datetime, machine_action: str) -> dict[str, Any]:
+    """An approved image asset's row, for inserting many at once (the review-at-scale tests)."""
+    return {
+        "id": asset_id,
+        "owner_key_id": owner,
+        "format": "jpeg",
+        "mime": "image/jpeg",
+        "size_bytes": 1,
+        "width": 1,
+        "height": 1,
+        "sha256": asset_id,
+        "status": "approved",
+        "moderation_mode": "",
+        "storage_area": "originals",
+        "machine_action": machine_action,
+        "created_at": created,
+        "updated_at": created,
+    }

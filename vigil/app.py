@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from vigil.service.assets.uploads import UploadService
     from vigil.service.core.events import EventPublisher
     from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.hashlists.matcher import HashMatcher  # hash lists
     from vigil.service.hashlists.model import MatchRules  # hash lists
     from vigil.service.hashlists.service import HashListService  # hash lists
     from vigil.service.notices.alerts import AlertService
@@ -154,16 +155,13 @@ def moderation_engine(
     ``build`` attaches them. The other services are not built: they cost such a command more
     than half a second (docs/speed.md, "CLI start-up")."""
     from vigil.service.engine.moderation import ModerationEngine
-    from vigil.service.hashlists.known import KnownContent  # hash lists
-    from vigil.service.hashlists.matcher import HashMatcher  # hash lists
 
     db = Database(settings.resolved_database_url, one_shot_pool_limits(settings))
     policies = PolicyRepository(db)
     _prepare(settings, policies)
     policy = policies.get(policy_name or settings.default_policy)
     engine = ModerationEngine(settings, metrics=False)  # no /metrics to serve
-    matching = hashlist_rules(settings)  # hash lists
-    engine.known = KnownContent(db, HashMatcher(db, matching)) if matching.enabled else None
+    attach_hash_lists(engine, db, settings)
     engine.load([policy])
     return engine, policy
 
@@ -209,8 +207,6 @@ def build(
     from vigil.service.engine.detection_cache import DetectionCache
     from vigil.service.engine.moderation import ModerationEngine
     from vigil.service.hashlists.feedback import DecisionFeedback  # hash lists
-    from vigil.service.hashlists.known import KnownContent  # hash lists
-    from vigil.service.hashlists.matcher import HashMatcher  # hash lists
     from vigil.service.hashlists.service import HashListService  # hash lists
     from vigil.service.notices.alerts import AlertService
     from vigil.service.notices.sns import SnsNotifier
@@ -229,9 +225,7 @@ def build(
     blobs = open_blob_store(settings)
     engine = engine or ModerationEngine(settings)
     # --- hash lists (docs/hashlists.md): one matcher per process, fed by people's decisions
-    matching = hashlist_rules(settings)
-    matcher = HashMatcher(db, matching)
-    engine.known = KnownContent(db, matcher) if matching.enabled else None
+    matching, matcher = attach_hash_lists(engine, db, settings)
     # --- end hash lists
     policies = PolicyRepository(db)
     webhooks = WebhookService(db, queue, settings)
@@ -328,6 +322,20 @@ def sign_in_rules(settings: Settings) -> SignInRules:
         max_concurrent_hashes=settings.login_max_concurrent_hashes,
         hash_wait_seconds=settings.login_hash_wait_seconds,
     )
+
+
+def attach_hash_lists(
+    engine: ModerationEngine, db: Database, settings: Settings
+) -> tuple[MatchRules, HashMatcher]:
+    """Hash lists (docs/hashlists.md): give ``engine`` the process's matcher when they are
+    enabled; the rules and the matcher, for the services that feed and edit the lists."""
+    from vigil.service.hashlists.known import KnownContent
+    from vigil.service.hashlists.matcher import HashMatcher
+
+    matching = hashlist_rules(settings)
+    matcher = HashMatcher(db, matching)
+    engine.known = KnownContent(db, matcher) if matching.enabled else None
+    return matching, matcher
 
 
 def hashlist_rules(settings: Settings) -> MatchRules:

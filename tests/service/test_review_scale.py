@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, insert, select, text, update
 
 from tests.images import astronaut_jpeg
+from tests.review_helpers import asset_row
 from vigil.app import Vigil
 from vigil.service.access.keys import authenticate, create_key
 from vigil.service.access.principal import Principal, Role
@@ -48,23 +49,8 @@ def add_decided(db: Database, owner: str, count: int, first: int) -> None:
 
 
 def _decided(asset_id: str, owner: str, created: datetime) -> dict[str, Any]:
-    return {
-        "id": asset_id,
-        "owner_key_id": owner,
-        "format": "jpeg",
-        "mime": "image/jpeg",
-        "size_bytes": 1,
-        "width": 1,
-        "height": 1,
-        "sha256": asset_id,
-        "status": "approved",
-        "moderation_mode": "",
-        "storage_area": "originals",
-        "decision": {"action": "allow", "rule": "default", "qa_sample": False},
-        "machine_action": "allow",
-        "created_at": created,
-        "updated_at": created,
-    }
+    decision = {"action": "allow", "rule": "default", "qa_sample": False}
+    return {**asset_row(asset_id, owner, created, "allow"), "decision": decision}
 
 
 @contextmanager

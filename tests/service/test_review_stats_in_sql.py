@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from tests.review_helpers import asset_row
 from vigil.app import Vigil
 from vigil.service.access.keys import authenticate, create_key
 from vigil.service.access.principal import Role
@@ -16,6 +17,8 @@ from vigil.service.review.stats import daily, stats
 from vigil.storage.tables import AssetRow, ReviewDecisionRow, ReviewItemRow
 
 SPAN = Window(date(2026, 3, 1), date(2026, 3, 10))
+# The assets' creation time: outside the window, so there are no machine figures.
+OUTSIDE = datetime(2026, 1, 1, tzinfo=UTC)
 ON_2 = datetime(2026, 3, 2, 10, tzinfo=UTC)
 ON_5 = datetime(2026, 3, 5, 10, tzinfo=UTC)
 
@@ -95,29 +98,11 @@ def seed(vigil: Vigil) -> None:
     owner = authenticate(vigil.db, f"Bearer {create_key(vigil.db, Role.UPLOADER)}").key_id
     assets = sorted({asset for asset, *_ in ITEMS.values()})
     with vigil.db.engine.begin() as connection:
-        connection.execute(insert(AssetRow), [asset_row(name, owner) for name in assets])
+        connection.execute(
+            insert(AssetRow), [asset_row(name, owner, OUTSIDE, "review") for name in assets]
+        )
         connection.execute(insert(ReviewItemRow), [item_row(name) for name in ITEMS])
         connection.execute(insert(ReviewDecisionRow), [decision_row(*row) for row in DECISIONS])
-
-
-def asset_row(asset_id: str, owner: str) -> dict[str, Any]:
-    created = datetime(2026, 1, 1, tzinfo=UTC)  # outside the window: no machine figures
-    return {
-        "id": asset_id,
-        "owner_key_id": owner,
-        "format": "jpeg",
-        "mime": "image/jpeg",
-        "size_bytes": 1,
-        "width": 1,
-        "height": 1,
-        "sha256": asset_id,
-        "status": "approved",
-        "moderation_mode": "",
-        "storage_area": "originals",
-        "machine_action": "review",
-        "created_at": created,
-        "updated_at": created,
-    }
 
 
 def item_row(item_id: str) -> dict[str, Any]:
