@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING
 
 from vigil.errors import InvalidParameter  # hash lists
 from vigil.policy.sources import policy_sources
-from vigil.service.access.keys import ensure_admin_key
-from vigil.service.policies.repository import PolicyRepository
 from vigil.settings import Settings
-from vigil.storage.db import Database, PoolLimits, migrate
 
-# Only what prepare_database and prepare_storage need is imported at the top: `vigil init` and
-# `vigil keys create` call them and must not load the detector stack (onnx, PyAV, boto3). The
-# services are imported by the functions that build them.
+# Nothing heavy is imported at the top: `vigil init` and `vigil keys create` must not load the
+# detector stack (onnx, PyAV, boto3), and `vigil moderate` answering from its snapshot of the
+# policy (vigil/service/policies/one_shot_snapshot.py) not even SQLAlchemy. The database and
+# the services are imported by the functions that use them.
 if TYPE_CHECKING:
     from vigil.aws.rekognition import RekognitionService
     from vigil.policy.model import Policy
@@ -40,6 +38,7 @@ if TYPE_CHECKING:
     from vigil.service.notices.alerts import AlertService
     from vigil.service.notices.webhooks import WebhookService
     from vigil.service.policies.presets import PresetRepository
+    from vigil.service.policies.repository import PolicyRepository
     from vigil.service.review.appeals import AppealService
     from vigil.service.review.service import ReviewRules, ReviewService
     from vigil.service.review.sign_in_guard import SignInRules
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from vigil.service.video.jobs import VideoProcessor
     from vigil.service.video.service import VideoService
     from vigil.storage.blobs import BlobStore
+    from vigil.storage.db import Database, PoolLimits
 
 
 @dataclass
@@ -129,6 +129,9 @@ def key_service(db: Database, settings: Settings) -> KeyService:
 def prepare_database(settings: Settings) -> None:
     """Create the data directory, apply migrations, import changed policy files as new
     versions, and check that the default policy exists."""
+    from vigil.service.policies.repository import PolicyRepository
+    from vigil.storage.db import Database
+
     db = Database(settings.resolved_database_url)  # connects on first use, after migrating
     try:
         _prepare(settings, PolicyRepository(db))
@@ -138,6 +141,8 @@ def prepare_database(settings: Settings) -> None:
 
 def _prepare(settings: Settings, policies: PolicyRepository) -> None:
     """``prepare_database`` with the caller's repository, which keeps the policies it parsed."""
+    from vigil.storage.db import migrate
+
     private_data_dir(settings.data_dir)
     migrate(settings.resolved_database_url)  # reads one row when the schema is already new
     if not settings.database_url:
@@ -150,20 +155,54 @@ def moderation_engine(
     settings: Settings, policy_name: str | None = None
 ) -> tuple[ModerationEngine, Policy]:
     """For a command that moderates files in its own process (`vigil moderate`, `vigil scan`):
-    the database prepared, the active version of ``policy_name`` (default: the default
-    policy), and an engine with the detectors it needs loaded and the hash lists attached as
-    ``build`` attaches them. The other services are not built: they cost such a command more
-    than half a second (docs/speed.md, "CLI start-up")."""
+    the active version of ``policy_name`` (default: the default policy), and an engine with
+    the detectors it needs loaded and the hash lists attached as ``build`` attaches them. The
+    other services are not built: they cost such a command more than half a second
+    (docs/speed.md, "CLI start-up").
+
+    The policy comes from the snapshot an earlier run stored when nothing it depends on has
+    changed since (vigil/service/policies/one_shot_snapshot.py): the database then stays
+    closed, as it may, since there is no hash-list item to match. Otherwise the database is
+    prepared and read, and the snapshot stored for the next run."""
     from vigil.service.engine.moderation import ModerationEngine
+    from vigil.service.policies import one_shot_snapshot
+
+    name = policy_name or settings.default_policy
+    rules = hashlist_rules(settings)  # refused as ``build`` refuses it, whichever path
+    policy = one_shot_snapshot.cached_policy(settings, name)
+    db = None
+    if policy is None:
+        db, policy = _read_policy(settings, name, rules.enabled)
+    engine = ModerationEngine(settings, metrics=False)  # no /metrics to serve
+    if db is not None:
+        attach_hash_lists(engine, db, settings)
+    engine.load([policy])
+    return engine, policy
+
+
+def _read_policy(settings: Settings, name: str, matching: bool) -> tuple[Database, Policy]:
+    """``moderation_engine``'s database path: prepare it, read the active version of ``name``
+    and store it for the next run if nothing needs the database then (``matching``: hash
+    lists are on, and have items)."""
+    from vigil.policy.loader import stored_version
+    from vigil.service.hashlists.repository import counts
+    from vigil.service.policies import one_shot_snapshot
+    from vigil.service.policies.repository import PolicyRepository
+    from vigil.storage.db import Database
 
     db = Database(settings.resolved_database_url, one_shot_pool_limits(settings))
     policies = PolicyRepository(db)
     _prepare(settings, policies)
-    policy = policies.get(policy_name or settings.default_policy)
-    engine = ModerationEngine(settings, metrics=False)  # no /metrics to serve
-    attach_hash_lists(engine, db, settings)
-    engine.load([policy])
-    return engine, policy
+    db.dispose()  # closing the last connection checkpoints the log: the files settle first
+    seen = one_shot_snapshot.fingerprint(settings)
+    number, source = policies.active_source(name)
+    with db.session() as session:
+        listed = matching and any(counts(session).values())
+    db.dispose()
+    if seen is not None and not listed:
+        version = one_shot_snapshot.StoredVersion(name, number, source)
+        one_shot_snapshot.store(settings, version, seen)
+    return db, stored_version(name, number, source)
 
 
 def private_data_dir(path: Path) -> None:
@@ -185,6 +224,9 @@ def private_file(path: Path) -> None:
 def prepare_storage(settings: Settings) -> str | None:
     """``prepare_database``, then create the first admin key. Returns that key's secret when
     one was created (shown once), else None."""
+    from vigil.service.access.keys import ensure_admin_key
+    from vigil.storage.db import Database
+
     prepare_database(settings)
     db = Database(settings.resolved_database_url)
     try:
@@ -212,12 +254,14 @@ def build(
     from vigil.service.notices.sns import SnsNotifier
     from vigil.service.notices.webhooks import WebhookService
     from vigil.service.policies.presets import PresetRepository
+    from vigil.service.policies.repository import PolicyRepository
     from vigil.service.review.appeals import AppealService
     from vigil.service.review.service import ReviewService
     from vigil.service.review.sign_in_guard import SignInGuard
     from vigil.service.review.users import UserService
     from vigil.service.video.jobs import VideoProcessor
     from vigil.service.video.service import VideoService
+    from vigil.storage.db import Database
     from vigil.storage.open import open_blob_store
 
     db = Database(settings.resolved_database_url, pool_limits(settings, worker_threads))
@@ -300,10 +344,14 @@ def one_shot_pool_limits(settings: Settings) -> PoolLimits:
     """``pool_limits`` for a command that serves no requests and runs no workers: few of its
     threads use the database, so SQLAlchemy's default size is ample (and importing the upload
     service for its thread count would cost such a command most of a second)."""
+    from vigil.storage.db import PoolLimits
+
     return _pool_limits(settings, PoolLimits().size)
 
 
 def _pool_limits(settings: Settings, threads: int) -> PoolLimits:
+    from vigil.storage.db import PoolLimits
+
     return PoolLimits(
         size=settings.db_pool_size or threads,
         timeout_seconds=settings.db_pool_timeout_seconds,

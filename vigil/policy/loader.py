@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,11 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         if "qa_sample" in document
         else 0.0,
     )
+
+
+def stored_version(name: str, number: int, source: str) -> Policy:
+    """Version ``number`` of policy ``name`` from the text the database stores for it."""
+    return replace(parse_policy(source, source=f"{name} v{number}"), version=str(number))
 
 
 def yaml_from_json(text: str, source: str = "the body") -> str:

@@ -27,11 +27,13 @@ from vigil.policy.model import Decision, Policy
 from vigil.service.engine.adapters import Adapters
 from vigil.service.engine.detector_demand import acted_on_any, wanted
 from vigil.service.engine.fusion import Adjustment, fuse
-from vigil.service.hashlists.known import KnownCheck, KnownContent  # hash lists
 from vigil.settings import Settings
 
 if TYPE_CHECKING:
     from prometheus_client import Histogram
+
+    # hash lists: the matcher reads the database, which `vigil moderate` may not open
+    from vigil.service.hashlists.known import KnownCheck, KnownContent
 
 log = logging.getLogger(__name__)
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from vigil.errors import InvalidTransition, PolicyNotFound
-from vigil.policy.loader import parse_policy
+from vigil.policy.loader import parse_policy, stored_version
 from vigil.policy.model import Policy
 from vigil.policy.sources import PolicySource
 from vigil.storage.db import Database
@@ -40,6 +39,12 @@ class PolicyRepository:
             number = version or self._row(session, name).active_version
             return self._parsed_version(session, name, number)
 
+    def active_source(self, name: str) -> tuple[int, str]:
+        """The number and text of the active version of ``name``."""
+        with self.db.session() as session:
+            number = self._row(session, name).active_version
+            return number, self._version_row(session, name, number).source
+
     def with_shadow(self, name: str) -> tuple[Policy, Policy | None]:
         """The active version and the shadow candidate, if any, from one read of the pointer
         (this is on every upload's path)."""
@@ -54,8 +59,7 @@ class PolicyRepository:
         cached = self._parsed.get((name, number))
         if cached is not None:
             return cached
-        source = self._version_row(session, name, number).source
-        policy = replace(parse_policy(source, source=f"{name} v{number}"), version=str(number))
+        policy = stored_version(name, number, self._version_row(session, name, number).source)
         with self._lock:
             self._parsed[(name, number)] = policy
         return policy
