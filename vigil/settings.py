@@ -186,6 +186,13 @@ class Settings(BaseSettings):
         2.0, description="First retry delay; doubles with each attempt."
     )
     job_backoff_max_seconds: float = Field(300.0, description="Longest retry delay.")
+    worker_threads: int = Field(
+        3,
+        ge=1,
+        le=64,
+        description="Queue worker threads in `vigil serve`, and `vigil worker`'s default: while "
+        "one writes its batch's decisions, another's images are in the detectors.",
+    )
     worker_batch_size: int = Field(
         8, description="Jobs a worker claims at once, so inference batches fill."
     )

@@ -49,7 +49,7 @@ def create_app(vigil: Vigil, *, run_worker: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The handlers' thread pool, which the database pool is sized to (vigil.app.pool_limits)
         to_thread.current_default_thread_limiter().total_tokens = vigil.settings.http_threads
-        background = Background(vigil)
+        background = Background(vigil, concurrency=vigil.settings.worker_threads)
         if not vigil.engine.ready:
             threading.Thread(target=_load_models, args=(vigil, app), daemon=True).start()
         if run_worker:

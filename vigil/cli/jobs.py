@@ -17,7 +17,10 @@ jobs_app = typer.Typer(help="The job queue: list, inspect, requeue.", no_args_is
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 1,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker threads; default VIGIL_WORKER_THREADS (3)."),
+    ] = None,
 ) -> None:
     """Run queue workers until SIGTERM or Ctrl-C; the batches in hand are finished first."""
     from vigil.app import build, prepare_database
@@ -27,12 +30,13 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         settings = load_settings()
+        threads = concurrency or settings.worker_threads
         prepare_database(settings)
-        vigil = build(settings, worker_threads=concurrency)
+        vigil = build(settings, worker_threads=threads)
         vigil.engine.load()
     except VigilError as exc:
         fail(exc)
-    background = Background(vigil, concurrency=concurrency)
+    background = Background(vigil, concurrency=threads)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -42,7 +46,7 @@ def worker(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     background.start()
-    err.print(f"vigil worker running with {concurrency} thread(s)")
+    err.print(f"vigil worker running with {threads} thread(s)")
     stop.wait()
     background.stop()
     vigil.close()

@@ -378,7 +378,7 @@ def serve(
     try:
         check_port_free(bind_host, bind_port)  # before the slow start, not 11 s into it
         admin_key = prepare_storage(settings)
-        vigil = build(settings)
+        vigil = build(settings, worker_threads=settings.worker_threads)
     except VigilError as exc:
         fail(exc)
     if admin_key:
