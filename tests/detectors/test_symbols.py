@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from tests.detectors.conftest import decoded, photo_array
 from vigil.detectors.base import Box
+from vigil.detectors.symbols.candidates import grey_levels
 from vigil.detectors.symbols.detector import NAZI_PARTY, WHITE_SUPREMACY, SymbolsDetector
 from vigil.errors import DetectorFailed
 
@@ -148,6 +149,20 @@ def test_finds_a_swastika_where_it_is(
     centre = (WIDTH / 2, HEIGHT / 2) if ground == "red flag" else (0.3 * WIDTH, 0.6 * HEIGHT)
     picture = draw(background(ground), swastika(mirrored=mirrored), centre, size, degrees, colour)
     assert_found_at(boxes(symbols, picture, NAZI_PARTY), centre, size)
+
+
+def test_a_small_banner_is_enlarged_at_most_twice(symbols: SymbolsDetector) -> None:
+    """A 420 x 150 banner is searched at 840 x 300 (MAX_ENLARGEMENT), not at 1,344 x 480, and
+    a swastika 36 px high in it is still found where it is."""
+    banner = Image.new("RGB", (420, 150), (250, 250, 245))
+    picture = draw(banner, swastika(), (300.0, 75.0), 36.0, 20.0, (10, 10, 10))
+    (fine, scale), _ = grey_levels(picture)
+    assert (fine.shape, scale) == ((300, 840), 1.0)
+    centres = [
+        ((box.left + box.width / 2) * 420, (box.top + box.height / 2) * 150)
+        for box in boxes(symbols, picture, NAZI_PARTY)
+    ]
+    assert any(math.dist(centre, (300.0, 75.0)) < 12 for centre in centres), centres
 
 
 def sig_runes(

@@ -19,6 +19,11 @@ from PIL import Image
 # Short side of the fine level, in pixels. Symbols of 5 % of the short side are 24 px there,
 # about the least at which a swastika's hooks are still two pixels apart.
 FINE_SIDE = 480
+# A small upload is enlarged to FINE_SIDE, but at most this much: a symbol needs about 11
+# pixels of its own to be told apart (MIN_SIDE at this scale), and enlarging further only
+# adds pixels to search (an 87 px high banner became 1,561 x 480). Down to a short side of
+# 240 px nothing changes.
+MAX_ENLARGEMENT = 2.0
 # The coarse level is the fine one shrunk by this factor: it sees symbols of 1/4 of the
 # picture and more, whose strokes are wider than the fine level's neighbourhood.
 COARSE_FACTOR = 3
@@ -69,7 +74,7 @@ def grey_levels(image: Image.Image) -> list[tuple[np.ndarray, float]]:
     whole = min(grey.width, grey.height) // FINE_SIDE
     if whole > 1:
         grey = grey.reduce(whole)
-    factor = FINE_SIDE / min(grey.width, grey.height)
+    factor = min(FINE_SIDE / min(grey.width, grey.height), MAX_ENLARGEMENT)
     size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
     fine: np.ndarray = np.asarray(grey, dtype=np.uint8)
     if size != grey.size:
