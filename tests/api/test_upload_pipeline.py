@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import role_headers
 from tests.hostile import truncated_jpeg
-from tests.images import astronaut_jpeg, coffee_jpeg
+from tests.images import astronaut_jpeg, chelsea_png, coffee_jpeg
 from tests.queue_helpers import drain
 from vigil.app import Vigil
 from vigil.queue.jobs import JobState
@@ -63,6 +63,27 @@ def test_async_upload_answers_202_and_a_worker_decides(
     assert decided["width"] > 0 and decided["format"] == "jpeg"
     assert stack.blobs.exists(Area.QUARANTINE, asset["id"])
     assert not stack.blobs.exists(Area.ORIGINALS, asset["id"])
+
+
+def test_a_batch_reads_its_policys_pointers_once(
+    stack: Vigil, api: TestClient, auth: dict[str, dict[str, str]]
+) -> None:
+    """Jobs in one worker batch share one read of their policy's active and shadow versions
+    (a round trip each on PostgreSQL), not one per job."""
+    for data in (coffee_jpeg(), astronaut_jpeg(), chelsea_png()):
+        assert post(api, auth["uploader"], data, **{"async": "true"}).status_code == 202
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM policies" in statement:
+            reads.append(statement)
+
+    event.listen(stack.db.engine, "before_cursor_execute", seen)
+    try:
+        assert drain(stack) == 3
+    finally:
+        event.remove(stack.db.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1, reads
 
 
 def test_a_sync_upload_past_its_wait_answers_202_and_finishes_anyway(

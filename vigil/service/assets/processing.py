@@ -8,6 +8,7 @@ second, different decision.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,9 @@ class AssetProcessor:
         holds images the caller already decoded (the synchronous upload path)."""
         outcomes: dict[int, BaseException | None] = {}
         work: list[_Work] = []
+        # The policy pointers are read once per policy for the batch, not once per job (a
+        # round trip each on PostgreSQL); a missing policy is not cached and fails each job.
+        pointers = functools.cache(self.policies.with_shadow)
         # One budget for the batch: its images share the detector runs, so they share time.
         deadline = Deadline(self.budget_seconds)
         for job, row in self._rows(jobs):
@@ -103,7 +107,7 @@ class AssetProcessor:
             try:
                 image = (decoded or {}).get(row.id) or self._decode(row)
                 deadline.check("decoding the image")
-                choice = self.policy_choice(row, job.payload)
+                choice = self.policy_choice(row, job.payload, pointers)
             except VigilError as refusal:  # undecodable, or the policy or context is gone
                 self.fail(row, refusal)
                 outcomes[job.id] = None
@@ -192,11 +196,17 @@ class AssetProcessor:
         )
         self.record(item.row, choice, result)
 
-    def policy_choice(self, row: AssetRow, payload: Mapping[str, Any]) -> PolicyChoice:
+    def policy_choice(
+        self,
+        row: AssetRow,
+        payload: Mapping[str, Any],
+        pointers: Callable[[str], tuple[Policy, Policy | None]] | None = None,
+    ) -> PolicyChoice:
         """The policy a job's asset is judged by (with its Cloudinary thresholds), the
-        resolved context, and the shadow candidate if one runs."""
+        resolved context, and the shadow candidate if one runs; ``pointers`` reads a policy's
+        active and shadow versions (default: from the repository)."""
         plan = parse_moderation(row.moderation_mode)
-        chosen, candidate = self.policies.with_shadow(payload["policy"])
+        chosen, candidate = (pointers or self.policies.with_shadow)(payload["policy"])
         policy = apply_thresholds(chosen, plan.thresholds)
         context = dict(payload.get("context") or {})
         resolved = resolve_context(policy, context, datetime.now(UTC))
