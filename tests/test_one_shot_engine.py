@@ -147,3 +147,16 @@ def test_a_damaged_snapshot_is_read_again(tmp_path: Path, policy_dir: Path) -> N
     kept["policies"]["default"] = {"number": "one"}
     snapshot.write_text(json.dumps(kept))
     assert _run(settings) == (True, "1")
+
+
+def test_a_snapshot_that_cannot_be_written_is_skipped(tmp_path: Path, policy_dir: Path) -> None:
+    """The snapshot is only a shortcut: where its file cannot be written (here a folder stands
+    in its place), the command still answers, from the database each time."""
+    settings = _settings(tmp_path, policy_dir)
+    _run(settings)
+    snapshot = settings.data_dir / one_shot_snapshot.FILE_NAME
+    snapshot.unlink()
+    snapshot.mkdir()
+    assert _run(settings) == (True, "1")
+    assert _run(settings) == (True, "1")
+    assert [p.name for p in settings.data_dir.iterdir() if p.name.startswith(".")] == []

@@ -94,7 +94,10 @@ def store(settings: Settings, version: StoredVersion, seen: str) -> None:
     stored = _read(path)
     kept = stored.get("policies", {}) if stored.get("fingerprint") == seen else {}
     kept[version.name] = {"number": version.number, "source": version.source}
-    _write_atomically(path, json.dumps({"fingerprint": seen, "policies": kept}))
+    try:
+        _write_atomically(path, json.dumps({"fingerprint": seen, "policies": kept}))
+    except OSError as exc:  # a shortcut only: the command goes on without it
+        log.debug("policy snapshot: not stored (%s)", exc)
 
 
 def _identity(path: Path) -> list[int] | None:
@@ -122,6 +125,9 @@ def _write_atomically(path: Path, text: str) -> None:
     """Readers see the old file or the new one, never a part (it holds policy texts: 0600)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)  # gone after the replace; a failed write's leftover
